@@ -1,0 +1,882 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "te-storage"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "te-parallel.h"
+#include "te-storage.h"
+
+G_DEFINE_QUARK (te-storage-error-quark, te_storage_error)
+
+/* Enough for large multi-file torrents without running into the process's fd limit. */
+#define MAX_OPEN_FILES 128
+
+typedef struct {
+  int      fd;
+  gboolean writable;
+  guint    refs;
+  guint64  last_used;
+} OpenFile;
+
+struct _TeStorage
+{
+  GObject         parent_instance;
+
+  TeMetainfo     *metainfo;
+  char           *save_path;
+  TeStorageFlags  flags;
+
+  GMutex          lock;        /* guards open_files and clock */
+  GHashTable     *open_files;  /* file index → OpenFile* */
+  guint64         clock;
+};
+
+G_DEFINE_FINAL_TYPE (TeStorage, te_storage, G_TYPE_OBJECT)
+
+static void
+open_file_free (gpointer data)
+{
+  OpenFile *of = data;
+
+  close (of->fd);
+  g_free (of);
+}
+
+static void
+te_storage_finalize (GObject *object)
+{
+  TeStorage *self = TE_STORAGE (object);
+
+  g_hash_table_unref (self->open_files);
+  g_mutex_clear (&self->lock);
+  g_clear_object (&self->metainfo);
+  g_free (self->save_path);
+
+  G_OBJECT_CLASS (te_storage_parent_class)->finalize (object);
+}
+
+static void
+te_storage_class_init (TeStorageClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = te_storage_finalize;
+}
+
+static void
+te_storage_init (TeStorage *self)
+{
+  g_mutex_init (&self->lock);
+  self->open_files = g_hash_table_new_full (NULL, NULL, NULL, open_file_free);
+}
+
+/**
+ * te_storage_new:
+ * @metainfo: the torrent
+ * @save_path: the folder the torrent's files go in
+ * @flags: #TeStorageFlags
+ *
+ * Returns: (transfer full): a storage mapping @metainfo's pieces onto files
+ */
+TeStorage *
+te_storage_new (TeMetainfo     *metainfo,
+                const char     *save_path,
+                TeStorageFlags  flags)
+{
+  TeStorage *self;
+
+  g_return_val_if_fail (TE_IS_METAINFO (metainfo), NULL);
+  g_return_val_if_fail (save_path != NULL, NULL);
+
+  self = g_object_new (TE_TYPE_STORAGE, NULL);
+  self->metainfo = g_object_ref (metainfo);
+  self->save_path = g_strdup (save_path);
+  self->flags = flags;
+  return self;
+}
+
+TeMetainfo *
+te_storage_get_metainfo (TeStorage *self)
+{
+  return self->metainfo;
+}
+
+const char *
+te_storage_get_save_path (TeStorage *self)
+{
+  return self->save_path;
+}
+
+char *
+te_storage_dup_file_path (TeStorage *self,
+                          guint      file_index)
+{
+  const TeFile *f = te_metainfo_get_file (self->metainfo, file_index);
+
+  /* f->path is made of sanitized components only, so this stays below save_path. */
+  return g_build_filename (self->save_path, f->path, NULL);
+}
+
+static gboolean
+set_errno_error (GError    **error,
+                 int         err,
+                 const char *path,
+                 const char *what)
+{
+  int code;
+
+  switch (err)
+    {
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+      code = TE_STORAGE_ERROR_NO_SPACE;
+      break;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      code = TE_STORAGE_ERROR_PERMISSION;
+      break;
+    case ENOENT:
+      code = TE_STORAGE_ERROR_MISSING;
+      break;
+    default:
+      code = TE_STORAGE_ERROR_IO;
+      break;
+    }
+  g_set_error (error, TE_STORAGE_ERROR, code, "Cannot %s “%s”: %s", what, path, g_strerror (err));
+  return FALSE;
+}
+
+static void
+evict_locked (TeStorage *self)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gpointer oldest_key = NULL;
+  guint64 oldest = G_MAXUINT64;
+
+  if (g_hash_table_size (self->open_files) < MAX_OPEN_FILES)
+    return;
+  g_hash_table_iter_init (&iter, self->open_files);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      OpenFile *of = value;
+
+      if (of->refs == 0 && of->last_used < oldest)
+        {
+          oldest = of->last_used;
+          oldest_key = key;
+        }
+    }
+  if (oldest != G_MAXUINT64)
+    g_hash_table_remove (self->open_files, oldest_key);
+}
+
+static int
+open_path (TeStorage    *self,
+           const TeFile *f,
+           const char   *path,
+           gboolean      writable,
+           GError      **error)
+{
+  int fd;
+
+  if (!writable)
+    {
+      fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0)
+        set_errno_error (error, errno, path, "open");
+      return fd;
+    }
+
+  {
+    g_autofree char *dir = g_path_get_dirname (path);
+    struct stat st;
+
+    if (g_mkdir_with_parents (dir, 0755) != 0)
+      {
+        set_errno_error (error, errno, dir, "create folder");
+        return -1;
+      }
+    fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+               (f->attrs & TE_FILE_ATTR_EXECUTABLE) ? 0755 : 0644);
+    if (fd < 0)
+      {
+        set_errno_error (error, errno, path, "open");
+        return -1;
+      }
+    if (fstat (fd, &st) == 0 && (guint64) st.st_size < f->length)
+      {
+        int r;
+
+        /* Sparse by default: the file takes its size now and its blocks as they arrive. */
+        if (self->flags & TE_STORAGE_FLAGS_PREALLOCATE)
+          r = posix_fallocate (fd, 0, (off_t) f->length);
+        else
+          r = ftruncate (fd, (off_t) f->length) == 0 ? 0 : errno;
+        if (r != 0)
+          {
+            close (fd);
+            set_errno_error (error, r, path, "allocate");
+            return -1;
+          }
+      }
+  }
+  return fd;
+}
+
+static OpenFile *
+acquire (TeStorage *self,
+         guint      index,
+         gboolean   writable,
+         GError   **error)
+{
+  OpenFile *of;
+  g_autofree char *path = NULL;
+  int fd;
+
+  g_mutex_lock (&self->lock);
+  of = g_hash_table_lookup (self->open_files, GUINT_TO_POINTER (index));
+  if (of != NULL && (of->writable || !writable))
+    {
+      of->refs++;
+      of->last_used = ++self->clock;
+      g_mutex_unlock (&self->lock);
+      return of;
+    }
+  g_mutex_unlock (&self->lock);
+
+  path = te_storage_dup_file_path (self, index);
+  fd = open_path (self, te_metainfo_get_file (self->metainfo, index), path, writable, error);
+  if (fd < 0)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+  of = g_hash_table_lookup (self->open_files, GUINT_TO_POINTER (index));
+  if (of != NULL && of->refs == 0)
+    {
+      /* Upgrade a read-only descriptor, or drop ours if another thread won the race. */
+      if (!of->writable && writable)
+        g_hash_table_remove (self->open_files, GUINT_TO_POINTER (index));
+      else
+        {
+          close (fd);
+          fd = -1;
+        }
+    }
+  else if (of != NULL)
+    {
+      /* In use read-only by another thread: keep ours private to this call. */
+      g_mutex_unlock (&self->lock);
+      of = g_new0 (OpenFile, 1);
+      of->fd = fd;
+      of->writable = writable;
+      of->refs = G_MAXUINT; /* marks an unshared descriptor */
+      return of;
+    }
+  if (fd >= 0)
+    {
+      evict_locked (self);
+      of = g_new0 (OpenFile, 1);
+      of->fd = fd;
+      of->writable = writable;
+      g_hash_table_insert (self->open_files, GUINT_TO_POINTER (index), of);
+    }
+  of->refs++;
+  of->last_used = ++self->clock;
+  g_mutex_unlock (&self->lock);
+  return of;
+}
+
+static void
+release (TeStorage *self,
+         OpenFile  *of)
+{
+  if (of->refs == G_MAXUINT)
+    {
+      open_file_free (of);
+      return;
+    }
+  g_mutex_lock (&self->lock);
+  of->refs--;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+te_storage_close_files (TeStorage *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->open_files);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((OpenFile *) value)->refs == 0)
+      g_hash_table_iter_remove (&iter);
+  g_mutex_unlock (&self->lock);
+}
+
+typedef enum { OP_READ, OP_WRITE } Op;
+
+static gboolean
+do_io (TeStorage *self,
+       Op         op,
+       guint64    offset,
+       guint8    *buf,
+       gsize      len,
+       GError   **error)
+{
+  TeMetainfo *meta = self->metainfo;
+  guint n_files = te_metainfo_get_n_files (meta);
+  guint fi;
+
+  if (offset > te_metainfo_get_span (meta) || len > te_metainfo_get_span (meta) - offset)
+    {
+      g_set_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
+                   "Range %" G_GUINT64_FORMAT "+%" G_GSIZE_FORMAT " lies outside the torrent",
+                   offset, len);
+      return FALSE;
+    }
+  if (op == OP_WRITE && (self->flags & TE_STORAGE_FLAGS_READ_ONLY))
+    {
+      g_set_error_literal (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_PERMISSION,
+                           "Storage is read-only");
+      return FALSE;
+    }
+
+  fi = te_metainfo_find_file (meta, offset);
+  if (fi == G_MAXUINT)
+    {
+      /* In a v2 alignment gap (rare): start at the next file. */
+      for (fi = 0; fi < n_files; fi++)
+        if (te_metainfo_get_file (meta, fi)->offset > offset)
+          break;
+    }
+  while (len > 0)
+    {
+      const TeFile *f;
+      guint64 in_file, chunk;
+      OpenFile *of;
+
+      if (fi >= n_files)
+        {
+          /* Past the last file: only gap bytes remain. */
+          if (op == OP_READ)
+            memset (buf, 0, len);
+          return TRUE;
+        }
+      f = te_metainfo_get_file (meta, fi);
+      if (f->length == 0 || offset >= f->offset + f->length)
+        {
+          fi++;
+          continue;
+        }
+      if (offset < f->offset)
+        {
+          chunk = MIN (len, f->offset - offset);
+          if (op == OP_READ)
+            memset (buf, 0, chunk);
+          offset += chunk;
+          buf += chunk;
+          len -= chunk;
+          continue;
+        }
+      in_file = offset - f->offset;
+      chunk = MIN (len, f->length - in_file);
+
+      if (f->attrs & (TE_FILE_ATTR_PAD | TE_FILE_ATTR_SYMLINK))
+        {
+          /* Pad files read as zeros and are never created. */
+          if (op == OP_READ)
+            memset (buf, 0, chunk);
+        }
+      else
+        {
+          gsize done = 0;
+
+          of = acquire (self, fi, op == OP_WRITE, error);
+          if (of == NULL)
+            return FALSE;
+          while (done < chunk)
+            {
+              ssize_t r = op == OP_READ
+                ? pread (of->fd, buf + done, chunk - done, (off_t) (in_file + done))
+                : pwrite (of->fd, buf + done, chunk - done, (off_t) (in_file + done));
+
+              if (r < 0 && errno == EINTR)
+                continue;
+              if (r < 0)
+                {
+                  g_autofree char *path = te_storage_dup_file_path (self, fi);
+                  int err = errno;
+
+                  release (self, of);
+                  return set_errno_error (error, err, path, op == OP_READ ? "read" : "write");
+                }
+              if (r == 0)
+                {
+                  /* A file shorter than the torrent says: the rest reads as zeros. */
+                  g_assert (op == OP_READ);
+                  memset (buf + done, 0, chunk - done);
+                  break;
+                }
+              done += r;
+            }
+          release (self, of);
+        }
+      offset += chunk;
+      buf += chunk;
+      len -= chunk;
+      fi++;
+    }
+  return TRUE;
+}
+
+gboolean
+te_storage_read (TeStorage *self,
+                 guint64    offset,
+                 guint8    *buf,
+                 gsize      len,
+                 GError   **error)
+{
+  return do_io (self, OP_READ, offset, buf, len, error);
+}
+
+gboolean
+te_storage_write (TeStorage    *self,
+                  guint64       offset,
+                  const guint8 *buf,
+                  gsize         len,
+                  GError      **error)
+{
+  return do_io (self, OP_WRITE, offset, (guint8 *) buf, len, error);
+}
+
+/**
+ * te_storage_check_piece_data:
+ * @metainfo: the torrent
+ * @piece: piece index
+ * @data: the piece's bytes (te_metainfo_get_piece_size() of them)
+ *
+ * Checks every hash the torrent has for @piece: SHA-1 for v1, the SHA-256
+ * merkle root for v2, both for hybrid torrents.
+ *
+ * Returns: whether @data is the piece
+ */
+gboolean
+te_storage_check_piece_data (TeMetainfo   *metainfo,
+                             guint         piece,
+                             const guint8 *data)
+{
+  guint32 size = te_metainfo_get_piece_size (metainfo, piece);
+  const guint8 *expected_v1 = te_metainfo_get_piece_hash (metainfo, piece);
+  guint8 expected_v2[TE_SHA256_LEN];
+  gsize width;
+  gboolean checked = FALSE;
+
+  if (expected_v1 != NULL)
+    {
+      guint8 digest[TE_SHA1_LEN];
+
+      te_sha1 (data, size, digest);
+      if (memcmp (digest, expected_v1, TE_SHA1_LEN) != 0)
+        return FALSE;
+      checked = TRUE;
+    }
+  if (te_metainfo_get_piece_hash_v2 (metainfo, piece, expected_v2, &width))
+    {
+      guint64 start = te_metainfo_get_piece_offset (metainfo, piece);
+      const TeFile *f = te_metainfo_get_file (metainfo, te_metainfo_find_file (metainfo, start));
+      gsize file_part = (gsize) MIN ((guint64) size, f->offset + f->length - start);
+      guint8 root[TE_SHA256_LEN];
+
+      te_merkle_data_root (data, file_part, width, root);
+      if (memcmp (root, expected_v2, TE_SHA256_LEN) != 0)
+        return FALSE;
+      checked = TRUE;
+    }
+  return checked;
+}
+
+/**
+ * te_storage_hash_piece:
+ * @scratch: a buffer of at least the piece length
+ * @valid: (out): whether the data on disk verified
+ *
+ * Reads and checks one piece. Missing or short files make the piece invalid,
+ * not an error; other filesystem failures are errors.
+ */
+gboolean
+te_storage_hash_piece (TeStorage *self,
+                       guint      piece,
+                       guint8    *scratch,
+                       gboolean  *valid,
+                       GError   **error)
+{
+  GError *local = NULL;
+  guint32 size;
+
+  g_return_val_if_fail (piece < te_metainfo_get_n_pieces (self->metainfo), FALSE);
+
+  size = te_metainfo_get_piece_size (self->metainfo, piece);
+  if (!te_storage_read (self, te_metainfo_get_piece_offset (self->metainfo, piece),
+                        scratch, size, &local))
+    {
+      if (g_error_matches (local, TE_STORAGE_ERROR, TE_STORAGE_ERROR_MISSING))
+        {
+          g_error_free (local);
+          *valid = FALSE;
+          return TRUE;
+        }
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  *valid = te_storage_check_piece_data (self->metainfo, piece, scratch);
+  return TRUE;
+}
+
+/* Asynchronous operations */
+
+typedef struct {
+  guint    piece;
+  guint32  begin;
+  guint32  length;
+  GBytes  *data;
+} BlockOp;
+
+static void
+block_op_free (gpointer data)
+{
+  BlockOp *op = data;
+
+  g_clear_pointer (&op->data, g_bytes_unref);
+  g_free (op);
+}
+
+static gboolean
+check_block (TeStorage *self,
+             guint      piece,
+             guint32    begin,
+             gsize      length,
+             GError   **error)
+{
+  if (piece >= te_metainfo_get_n_pieces (self->metainfo)
+      || begin > te_metainfo_get_piece_size (self->metainfo, piece)
+      || length > te_metainfo_get_piece_size (self->metainfo, piece) - begin)
+    {
+      g_set_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
+                   "Block %u:%u+%" G_GSIZE_FORMAT " lies outside the torrent", piece, begin, length);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+write_block_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  BlockOp *op = task_data;
+  GError *error = NULL;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (op->data, &len);
+
+  if (te_storage_write (self, te_metainfo_get_piece_offset (self->metainfo, op->piece) + op->begin,
+                        bytes, len, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+te_storage_write_block_async (TeStorage          *self,
+                              guint               piece,
+                              guint32             begin,
+                              GBytes             *data,
+                              GCancellable       *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  BlockOp *op = g_new0 (BlockOp, 1);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, te_storage_write_block_async);
+  if (!check_block (self, piece, begin, g_bytes_get_size (data), &error))
+    {
+      g_free (op);
+      g_task_return_error (task, error);
+      return;
+    }
+  op->piece = piece;
+  op->begin = begin;
+  op->data = g_bytes_ref (data);
+  g_task_set_task_data (task, op, block_op_free);
+  g_task_run_in_thread (task, write_block_thread);
+}
+
+gboolean
+te_storage_write_block_finish (TeStorage     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+read_block_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  BlockOp *op = task_data;
+  GError *error = NULL;
+  guint8 *buf = g_malloc (MAX (op->length, 1));
+
+  if (te_storage_read (self, te_metainfo_get_piece_offset (self->metainfo, op->piece) + op->begin,
+                       buf, op->length, &error))
+    g_task_return_pointer (task, g_bytes_new_take (buf, op->length),
+                           (GDestroyNotify) g_bytes_unref);
+  else
+    {
+      g_free (buf);
+      g_task_return_error (task, error);
+    }
+}
+
+void
+te_storage_read_block_async (TeStorage          *self,
+                             guint               piece,
+                             guint32             begin,
+                             guint32             length,
+                             GCancellable       *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  BlockOp *op;
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, te_storage_read_block_async);
+  if (!check_block (self, piece, begin, length, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  op = g_new0 (BlockOp, 1);
+  op->piece = piece;
+  op->begin = begin;
+  op->length = length;
+  g_task_set_task_data (task, op, block_op_free);
+  g_task_run_in_thread (task, read_block_thread);
+}
+
+GBytes *
+te_storage_read_block_finish (TeStorage     *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+verify_piece_thread (GTask        *task,
+                     gpointer      source,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  guint piece = GPOINTER_TO_UINT (task_data);
+  g_autofree guint8 *scratch = g_malloc (te_metainfo_get_piece_length (self->metainfo));
+  GError *error = NULL;
+  gboolean valid = FALSE;
+
+  if (te_storage_hash_piece (self, piece, scratch, &valid, &error))
+    g_task_return_int (task, valid);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+te_storage_verify_piece_async (TeStorage          *self,
+                               guint               piece,
+                               GCancellable       *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, te_storage_verify_piece_async);
+  if (piece >= te_metainfo_get_n_pieces (self->metainfo))
+    {
+      g_task_return_new_error (task, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
+                               "Piece %u does not exist", piece);
+      return;
+    }
+  g_task_set_task_data (task, GUINT_TO_POINTER (piece), NULL);
+  g_task_run_in_thread (task, verify_piece_thread);
+}
+
+gboolean
+te_storage_verify_piece_finish (TeStorage     *self,
+                                GAsyncResult  *result,
+                                gboolean      *valid,
+                                GError       **error)
+{
+  GError *local = NULL;
+  gssize r;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  r = g_task_propagate_int (G_TASK (result), &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  *valid = r != 0;
+  return TRUE;
+}
+
+/* Full recheck */
+
+typedef struct {
+  TeStorage          *self;
+  TeBitfield         *have;
+  GMutex              lock;
+  TeParallelProgress  progress;
+  GSource            *timer;
+} Recheck;
+
+static void
+recheck_free (gpointer data)
+{
+  Recheck *rc = data;
+
+  if (rc->timer)
+    {
+      g_source_destroy (rc->timer);
+      g_source_unref (rc->timer);
+    }
+  te_bitfield_free (rc->have);
+  g_mutex_clear (&rc->lock);
+  g_free (rc);
+}
+
+void
+te_recheck_result_free (TeRecheckResult *result)
+{
+  if (result == NULL)
+    return;
+  te_bitfield_free (result->have);
+  g_strfreev (result->missing_files);
+  g_free (result);
+}
+
+static gboolean
+recheck_piece (guint     piece,
+               guint8   *scratch,
+               gpointer  user_data,
+               GError  **error)
+{
+  Recheck *rc = user_data;
+  gboolean valid = FALSE;
+
+  if (!te_storage_hash_piece (rc->self, piece, scratch, &valid, error))
+    return FALSE;
+  if (valid)
+    {
+      g_mutex_lock (&rc->lock);
+      te_bitfield_set (rc->have, piece, TRUE);
+      g_mutex_unlock (&rc->lock);
+    }
+  return TRUE;
+}
+
+static void
+recheck_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  Recheck *rc = task_data;
+  TeMetainfo *meta = self->metainfo;
+  GStrvBuilder *missing = g_strv_builder_new ();
+  TeRecheckResult *result;
+  GError *error = NULL;
+
+  for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
+    {
+      const TeFile *f = te_metainfo_get_file (meta, i);
+      g_autofree char *path = NULL;
+
+      if (f->attrs & (TE_FILE_ATTR_PAD | TE_FILE_ATTR_SYMLINK))
+        continue;
+      path = te_storage_dup_file_path (self, i);
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_strv_builder_add (missing, f->path);
+    }
+
+  if (!te_parallel_run (te_metainfo_get_n_pieces (meta), te_metainfo_get_piece_length (meta),
+                        recheck_piece, rc, &rc->progress, cancellable, &error))
+    {
+      g_strv_builder_unref (missing);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  result = g_new0 (TeRecheckResult, 1);
+  result->have = te_bitfield_copy (rc->have);
+  result->missing_files = g_strv_builder_end (missing);
+  g_strv_builder_unref (missing);
+  g_task_return_pointer (task, result, (GDestroyNotify) te_recheck_result_free);
+}
+
+/**
+ * te_storage_recheck_async:
+ * @progress: (nullable): called on the caller's main context about ten times a second
+ *
+ * Hashes every piece on all cores and reports which verified and which files
+ * are missing.
+ */
+void
+te_storage_recheck_async (TeStorage          *self,
+                          TeProgressFunc      progress,
+                          gpointer            progress_data,
+                          GCancellable       *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Recheck *rc = g_new0 (Recheck, 1);
+
+  g_task_set_source_tag (task, te_storage_recheck_async);
+  rc->self = self;
+  rc->have = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
+  g_mutex_init (&rc->lock);
+  if (progress != NULL)
+    rc->timer = te_parallel_watch (&rc->progress, te_metainfo_get_n_pieces (self->metainfo),
+                                   progress, progress_data, g_task_get_context (task));
+  g_task_set_task_data (task, rc, recheck_free);
+  g_task_run_in_thread (task, recheck_thread);
+}
+
+TeRecheckResult *
+te_storage_recheck_finish (TeStorage     *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

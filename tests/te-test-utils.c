@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "te-test"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+
+#include "te-test-utils.h"
+
+char *
+te_test_make_tmpdir (const char *prefix)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmpl = g_strdup_printf ("%s-XXXXXX", prefix);
+  char *dir = g_dir_make_tmp (tmpl, &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+te_test_rm_rf (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) en = NULL;
+  GFileInfo *info;
+
+  if (g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL)
+      == G_FILE_TYPE_DIRECTORY)
+    {
+      en = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                      G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+      while (en != NULL && (info = g_file_enumerator_next_file (en, NULL, NULL)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+          te_test_rm_rf (child);
+          g_object_unref (info);
+        }
+    }
+  g_remove (path);
+}
+
+void
+te_test_write_random (const char *path,
+                      gsize       size,
+                      guint32     seed)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree guint32 *buf = g_malloc (1 << 20);
+  guint32 x = seed * 2654435761u + 1;
+  FILE *f;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  f = fopen (path, "wb");
+  g_assert_nonnull (f);
+  while (size > 0)
+    {
+      gsize chunk = MIN (size, (gsize) 1 << 20);
+
+      for (gsize i = 0; i < (chunk + 3) / 4; i++)
+        {
+          /* xorshift32: cheap and reproducible */
+          x ^= x << 13;
+          x ^= x >> 17;
+          x ^= x << 5;
+          buf[i] = x;
+        }
+      g_assert_cmpuint (fwrite (buf, 1, chunk, f), ==, chunk);
+      size -= chunk;
+    }
+  g_assert_cmpint (fclose (f), ==, 0);
+}
+
+GBytes *
+te_test_read_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, len);
+}
+
+const char *
+te_test_cli_path (void)
+{
+  const char *cli = g_getenv ("TE_CLI");
+
+  g_assert_nonnull (cli);
+  return cli;
+}
+
+int
+te_test_run (const char * const *argv,
+             char              **out_stdout,
+             char              **out_stderr)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GBytes) out = NULL, err = NULL;
+  GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE
+                           | G_SUBPROCESS_FLAGS_STDIN_INHERIT;
+
+  proc = g_subprocess_newv (argv, flags, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+
+  if (out_stdout)
+    *out_stdout = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  if (out_stderr)
+    *out_stderr = g_strndup (g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+
+  if (!g_subprocess_get_if_exited (proc))
+    return -1;
+  return g_subprocess_get_exit_status (proc);
+}
+
+gboolean
+te_test_have_program (const char *program)
+{
+  g_autofree char *path = g_find_program_in_path (program);
+
+  return path != NULL;
+}
+
+static void
+list_tree_rec (const char *root,
+               const char *rel,
+               GPtrArray  *out)
+{
+  g_autofree char *full = rel ? g_build_filename (root, rel, NULL) : g_strdup (root);
+  g_autoptr(GDir) dir = g_dir_open (full, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child_rel = rel ? g_build_filename (rel, name, NULL) : g_strdup (name);
+      g_autofree char *child = g_build_filename (root, child_rel, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        list_tree_rec (root, child_rel, out);
+      else
+        g_ptr_array_add (out, g_steal_pointer (&child_rel));
+    }
+}
+
+static int
+str_cmp (gconstpointer a,
+         gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+GPtrArray *
+te_test_list_tree (const char *root)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  list_tree_rec (root, NULL, out);
+  g_ptr_array_sort (out, str_cmp);
+  return out;
+}

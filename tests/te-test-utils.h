@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A fresh folder under the test's temporary directory; removed by te_test_rm_rf(). */
+char     *te_test_make_tmpdir     (const char  *prefix);
+void      te_test_rm_rf           (const char  *path);
+
+/* Writes @size pseudo-random bytes derived from @seed, creating parent folders. */
+void      te_test_write_random    (const char  *path,
+                                   gsize        size,
+                                   guint32      seed);
+GBytes   *te_test_read_file       (const char  *path);
+
+/* Path of torrentedge-cli, from $TE_CLI (set by meson). */
+const char *te_test_cli_path      (void);
+
+/* Runs @argv with a time limit, capturing output. Returns the exit status
+ * (or -1 when the process did not exit normally). */
+int       te_test_run             (const char * const *argv,
+                                   char       **out_stdout,
+                                   char       **out_stderr);
+
+/* TRUE when @program is on PATH; interop tests fail, not skip, when a peer is missing. */
+gboolean  te_test_have_program    (const char  *program);
+
+/* Files under @root, relative paths, sorted, for comparing trees. */
+GPtrArray *te_test_list_tree      (const char  *root);
+
+G_END_DECLS
