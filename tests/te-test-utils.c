@@ -168,3 +168,61 @@ te_test_list_tree (const char *root)
   g_ptr_array_sort (out, str_cmp);
   return out;
 }
+
+typedef struct {
+  gboolean  done;
+  GBytes   *bytes;
+  GError   *error;
+} CreateWait;
+
+static void
+created_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  CreateWait *w = user_data;
+
+  w->bytes = te_creator_create_finish (TE_CREATOR (source), result, &w->error);
+  w->done = TRUE;
+}
+
+void
+te_test_wait_for (gboolean *flag)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+
+  while (!*flag)
+    g_main_context_iteration (context, TRUE);
+}
+
+GBytes *
+te_test_create_torrent (TeCreator  *creator,
+                        GError    **error)
+{
+  CreateWait w = { 0 };
+
+  te_creator_create_async (creator, NULL, NULL, NULL, created_cb, &w);
+  te_test_wait_for (&w.done);
+  if (w.error)
+    g_propagate_error (error, w.error);
+  return w.bytes;
+}
+
+TeMetainfo *
+te_test_make_torrent (const char       *path,
+                      TeTorrentVersion  version,
+                      guint32           piece_size)
+{
+  g_autoptr(TeCreator) creator = te_creator_new (path);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  TeMetainfo *meta;
+
+  te_creator_set_version (creator, version);
+  te_creator_set_piece_size (creator, piece_size);
+  bytes = te_test_create_torrent (creator, &error);
+  g_assert_no_error (error);
+  meta = te_metainfo_new_from_bytes (bytes, &error);
+  g_assert_no_error (error);
+  return meta;
+}

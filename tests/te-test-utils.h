@@ -3,6 +3,9 @@
 
 #include <glib.h>
 
+#include "te-creator.h"
+#include "te-metainfo.h"
+
 G_BEGIN_DECLS
 
 /* A fresh folder under the test's temporary directory; removed by te_test_rm_rf(). */
@@ -29,5 +32,15 @@ gboolean  te_test_have_program    (const char  *program);
 
 /* Files under @root, relative paths, sorted, for comparing trees. */
 GPtrArray *te_test_list_tree      (const char  *root);
+
+/* Runs te_creator_create_async() to completion on a private main context. */
+GBytes     *te_test_create_torrent (TeCreator   *creator,
+                                    GError     **error);
+TeMetainfo *te_test_make_torrent   (const char  *path,
+                                    TeTorrentVersion version,
+                                    guint32      piece_size);
+
+/* Spins the thread-default main context until *@flag is set. */
+void        te_test_wait_for       (gboolean    *flag);
 
 G_END_DECLS

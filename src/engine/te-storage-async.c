@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "te-storage"
+
+#include "config.h"
+
+#include "te-parallel.h"
+#include "te-storage.h"
+
+/* The asynchronous face of TeStorage: each operation runs the blocking call on a
+ * worker thread and completes on the caller's main context. */
+
+typedef struct {
+  guint    piece;
+  guint32  begin;
+  guint32  length;
+  GBytes  *data;
+} BlockOp;
+
+static void
+block_op_free (gpointer data)
+{
+  BlockOp *op = data;
+
+  g_clear_pointer (&op->data, g_bytes_unref);
+  g_free (op);
+}
+
+static gboolean
+check_block (TeStorage *self,
+             guint      piece,
+             guint32    begin,
+             gsize      length,
+             GError   **error)
+{
+  if (piece >= te_metainfo_get_n_pieces (te_storage_get_metainfo (self))
+      || begin > te_metainfo_get_piece_size (te_storage_get_metainfo (self), piece)
+      || length > te_metainfo_get_piece_size (te_storage_get_metainfo (self), piece) - begin)
+    {
+      g_set_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
+                   "Block %u:%u+%" G_GSIZE_FORMAT " lies outside the torrent", piece, begin, length);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+write_block_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  BlockOp *op = task_data;
+  GError *error = NULL;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (op->data, &len);
+
+  if (te_storage_write (self, te_metainfo_get_piece_offset (te_storage_get_metainfo (self), op->piece) + op->begin,
+                        bytes, len, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+te_storage_write_block_async (TeStorage          *self,
+                              guint               piece,
+                              guint32             begin,
+                              GBytes             *data,
+                              GCancellable       *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  BlockOp *op = g_new0 (BlockOp, 1);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, te_storage_write_block_async);
+  if (!check_block (self, piece, begin, g_bytes_get_size (data), &error))
+    {
+      g_free (op);
+      g_task_return_error (task, error);
+      return;
+    }
+  op->piece = piece;
+  op->begin = begin;
+  op->data = g_bytes_ref (data);
+  g_task_set_task_data (task, op, block_op_free);
+  g_task_run_in_thread (task, write_block_thread);
+}
+
+gboolean
+te_storage_write_block_finish (TeStorage     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+read_block_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  BlockOp *op = task_data;
+  GError *error = NULL;
+  guint8 *buf = g_malloc (MAX (op->length, 1));
+
+  if (te_storage_read (self, te_metainfo_get_piece_offset (te_storage_get_metainfo (self), op->piece) + op->begin,
+                       buf, op->length, &error))
+    g_task_return_pointer (task, g_bytes_new_take (buf, op->length),
+                           (GDestroyNotify) g_bytes_unref);
+  else
+    {
+      g_free (buf);
+      g_task_return_error (task, error);
+    }
+}
+
+void
+te_storage_read_block_async (TeStorage          *self,
+                             guint               piece,
+                             guint32             begin,
+                             guint32             length,
+                             GCancellable       *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  BlockOp *op;
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, te_storage_read_block_async);
+  if (!check_block (self, piece, begin, length, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  op = g_new0 (BlockOp, 1);
+  op->piece = piece;
+  op->begin = begin;
+  op->length = length;
+  g_task_set_task_data (task, op, block_op_free);
+  g_task_run_in_thread (task, read_block_thread);
+}
+
+GBytes *
+te_storage_read_block_finish (TeStorage     *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+verify_piece_thread (GTask        *task,
+                     gpointer      source,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  guint piece = GPOINTER_TO_UINT (task_data);
+  g_autofree guint8 *scratch = g_malloc (te_metainfo_get_piece_length (te_storage_get_metainfo (self)));
+  GError *error = NULL;
+  gboolean valid = FALSE;
+
+  if (te_storage_hash_piece (self, piece, scratch, &valid, &error))
+    g_task_return_int (task, valid);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+te_storage_verify_piece_async (TeStorage          *self,
+                               guint               piece,
+                               GCancellable       *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, te_storage_verify_piece_async);
+  if (piece >= te_metainfo_get_n_pieces (te_storage_get_metainfo (self)))
+    {
+      g_task_return_new_error (task, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
+                               "Piece %u does not exist", piece);
+      return;
+    }
+  g_task_set_task_data (task, GUINT_TO_POINTER (piece), NULL);
+  g_task_run_in_thread (task, verify_piece_thread);
+}
+
+gboolean
+te_storage_verify_piece_finish (TeStorage     *self,
+                                GAsyncResult  *result,
+                                gboolean      *valid,
+                                GError       **error)
+{
+  GError *local = NULL;
+  gssize r;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  r = g_task_propagate_int (G_TASK (result), &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  *valid = r != 0;
+  return TRUE;
+}
+
+/* Full recheck */
+
+typedef struct {
+  TeStorage          *self;
+  TeBitfield         *have;
+  GMutex              lock;
+  TeParallelProgress  progress;
+  GSource            *timer;
+} Recheck;
+
+static void
+recheck_free (gpointer data)
+{
+  Recheck *rc = data;
+
+  if (rc->timer)
+    {
+      g_source_destroy (rc->timer);
+      g_source_unref (rc->timer);
+    }
+  te_bitfield_free (rc->have);
+  g_mutex_clear (&rc->lock);
+  g_free (rc);
+}
+
+void
+te_recheck_result_free (TeRecheckResult *result)
+{
+  if (result == NULL)
+    return;
+  te_bitfield_free (result->have);
+  g_strfreev (result->missing_files);
+  g_free (result);
+}
+
+static gboolean
+recheck_piece (guint     piece,
+               guint8   *scratch,
+               gpointer  user_data,
+               GError  **error)
+{
+  Recheck *rc = user_data;
+  gboolean valid = FALSE;
+
+  if (!te_storage_hash_piece (rc->self, piece, scratch, &valid, error))
+    return FALSE;
+  if (valid)
+    {
+      g_mutex_lock (&rc->lock);
+      te_bitfield_set (rc->have, piece, TRUE);
+      g_mutex_unlock (&rc->lock);
+    }
+  return TRUE;
+}
+
+static void
+recheck_thread (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  Recheck *rc = task_data;
+  TeMetainfo *meta = te_storage_get_metainfo (self);
+  GStrvBuilder *missing = g_strv_builder_new ();
+  TeRecheckResult *result;
+  GError *error = NULL;
+
+  for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
+    {
+      const TeFile *f = te_metainfo_get_file (meta, i);
+      g_autofree char *path = NULL;
+
+      if (f->attrs & (TE_FILE_ATTR_PAD | TE_FILE_ATTR_SYMLINK))
+        continue;
+      path = te_storage_dup_file_path (self, i);
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_strv_builder_add (missing, f->path);
+    }
+
+  if (!te_parallel_run (te_metainfo_get_n_pieces (meta), te_metainfo_get_piece_length (meta),
+                        recheck_piece, rc, &rc->progress, cancellable, &error))
+    {
+      g_strv_builder_unref (missing);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  result = g_new0 (TeRecheckResult, 1);
+  result->have = te_bitfield_copy (rc->have);
+  result->missing_files = g_strv_builder_end (missing);
+  g_strv_builder_unref (missing);
+  g_task_return_pointer (task, result, (GDestroyNotify) te_recheck_result_free);
+}
+
+/**
+ * te_storage_recheck_async:
+ * @progress: (nullable): called on the caller's main context about ten times a second
+ *
+ * Hashes every piece on all cores and reports which verified and which files
+ * are missing.
+ */
+void
+te_storage_recheck_async (TeStorage          *self,
+                          TeProgressFunc      progress,
+                          gpointer            progress_data,
+                          GCancellable       *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Recheck *rc = g_new0 (Recheck, 1);
+
+  g_task_set_source_tag (task, te_storage_recheck_async);
+  rc->self = self;
+  rc->have = te_bitfield_new (te_metainfo_get_n_pieces (te_storage_get_metainfo (self)));
+  g_mutex_init (&rc->lock);
+  if (progress != NULL)
+    rc->timer = te_parallel_watch (&rc->progress, te_metainfo_get_n_pieces (te_storage_get_metainfo (self)),
+                                   progress, progress_data, g_task_get_context (task));
+  g_task_set_task_data (task, rc, recheck_free);
+  g_task_run_in_thread (task, recheck_thread);
+}
+
+TeRecheckResult *
+te_storage_recheck_finish (TeStorage     *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
