@@ -40,6 +40,10 @@ TeMetainfo *te_test_make_torrent   (const char  *path,
                                     TeTorrentVersion version,
                                     guint32      piece_size);
 
+/* Like g_assert_finalize_object(), for objects that were the source of a GTask
+ * run in a thread: the worker drops its reference just after the callback. */
+void        te_test_finalize_object (gpointer   object);
+
 /* Spins the thread-default main context until *@flag is set. */
 void        te_test_wait_for       (gboolean    *flag);
 

@@ -88,7 +88,7 @@ test_options (Fixture      *f,
   g_assert_cmpuint (te_creator_get_piece_size (creator), ==, 16384);
   g_assert_cmpuint (te_metainfo_get_total_size (meta), ==, 100000 + 5 * 1024 * 1024 + 3);
   g_assert_finalize_object (g_steal_pointer (&meta));
-  g_assert_finalize_object (g_steal_pointer (&creator));
+  te_test_finalize_object (g_steal_pointer (&creator));
 }
 
 static void

@@ -44,7 +44,7 @@ fixture_teardown (Fixture      *f,
   g_free (f->dir);
   g_free (f->source);
   g_free (f->target);
-  g_assert_finalize_object (f->meta);
+  te_test_finalize_object (f->meta);
 }
 
 typedef struct {
@@ -198,8 +198,8 @@ test_round_trip (Fixture      *f,
     g_autoptr(GPtrArray) tree = te_test_list_tree (f->target);
     g_assert_cmpuint (tree->len, ==, 3);
   }
-  g_assert_finalize_object (g_steal_pointer (&seed));
-  g_assert_finalize_object (g_steal_pointer (&leech));
+  te_test_finalize_object (g_steal_pointer (&seed));
+  te_test_finalize_object (g_steal_pointer (&leech));
 }
 
 static void
@@ -234,7 +234,7 @@ test_damage (Fixture      *f,
   g_assert_false (te_bitfield_is_full (result->have));
   /* c.bin's last piece is untouched whatever the layout. */
   g_assert_true (te_bitfield_get (result->have, n - 1));
-  g_assert_finalize_object (g_steal_pointer (&storage));
+  te_test_finalize_object (g_steal_pointer (&storage));
 }
 
 static void
@@ -276,8 +276,8 @@ test_errors (Fixture      *f,
   g_assert_false (te_storage_write (blocked, 0, buf, sizeof buf, &error));
   g_assert_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_IO);
   g_assert_nonnull (strstr (error->message, "not-a-folder"));
-  g_assert_finalize_object (g_steal_pointer (&ro));
-  g_assert_finalize_object (g_steal_pointer (&blocked));
+  te_test_finalize_object (g_steal_pointer (&ro));
+  te_test_finalize_object (g_steal_pointer (&blocked));
 }
 
 static void
@@ -305,8 +305,8 @@ test_sparse_and_preallocated (Fixture      *f,
   g_assert_cmpint (stat (full_c, &st), ==, 0);
   g_assert_cmpuint (st.st_size, ==, c->length);
   g_assert_cmpuint ((guint64) st.st_blocks * 512, >=, c->length);
-  g_assert_finalize_object (g_steal_pointer (&sparse));
-  g_assert_finalize_object (g_steal_pointer (&full));
+  te_test_finalize_object (g_steal_pointer (&sparse));
+  te_test_finalize_object (g_steal_pointer (&full));
 }
 
 int

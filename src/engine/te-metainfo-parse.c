@@ -243,8 +243,11 @@ parse_tree_node (TeMetainfo     *self,
 
       if (te_bvalue_kind (child) != TE_BVALUE_DICT)
         {
+          g_autofree char *shown = g_strndup ((const char *) key, MIN (key_len, 64));
+
           g_set_error (error, TE_METAINFO_ERROR, TE_METAINFO_ERROR_BAD_FILE_TREE,
-                       "File tree entry is not a dictionary");
+                       "File tree entry \"%s\" is not a dictionary",
+                       g_utf8_validate (shown, -1, NULL) ? shown : "(not UTF-8)");
           return FALSE;
         }
       if (key_len == 0)
@@ -408,7 +411,11 @@ merge_hybrid (TeMetainfo *self,
       if (f->attrs & TE_FILE_ATTR_PAD)
         continue;
       if (j >= v2_files->len)
-        break;
+        {
+          g_set_error (error, TE_METAINFO_ERROR, TE_METAINFO_ERROR_HYBRID_MISMATCH,
+                       "v1 file \"%s\" is not in the v2 file tree", f->path);
+          return FALSE;
+        }
       g = &g_array_index (v2_files, TeFile, j++);
       if (strcmp (f->path, g->path) != 0 || f->length != g->length)
         {
