@@ -84,8 +84,13 @@ check_files (TeMetainfo *meta)
         total += f->length;
       if (f->length > 0)
         {
+          guint64 last_piece = (f->offset + f->length - 1) / te_metainfo_get_piece_length (meta);
+
           g_assert_cmpuint (te_metainfo_find_file (meta, f->offset), ==, i);
           g_assert_cmpuint (te_metainfo_find_file (meta, f->offset + f->length - 1), ==, i);
+          /* Every byte of real data lies in some piece. */
+          if (!(f->attrs & TE_FILE_ATTR_PAD))
+            g_assert_cmpuint (last_piece, <, te_metainfo_get_n_pieces (meta));
         }
       if (f->layer != NULL)
         {

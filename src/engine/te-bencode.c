@@ -675,6 +675,36 @@ te_bencode_decode (const guint8  *data,
   return g_steal_pointer (&v);
 }
 
+/**
+ * te_bencode_decode_prefix:
+ * @consumed: (out): how many bytes the value took
+ *
+ * Decodes one value at the start of @data and leaves what follows it alone, as
+ * ut_metadata messages need (a dictionary, then raw bytes).
+ *
+ * Returns: (transfer full): the value, or `NULL` with @error set
+ */
+TeBValue *
+te_bencode_decode_prefix (const guint8  *data,
+                          gsize          len,
+                          gsize         *consumed,
+                          GError       **error)
+{
+  Decoder dec = { data, len, 0, 0 };
+  TeBValue *v;
+
+  if (len == 0)
+    {
+      g_set_error_literal (error, TE_BENCODE_ERROR, TE_BENCODE_ERROR_TRUNCATED,
+                           "Input is empty");
+      return NULL;
+    }
+  v = decode_value (&dec, 0, error);
+  if (v != NULL)
+    *consumed = dec.pos;
+  return v;
+}
+
 /* Encoder: always canonical (dictionary keys sorted). */
 
 static void

@@ -49,6 +49,10 @@ typedef struct _TeBValue TeBValue;
 TeBValue     *te_bencode_decode        (const guint8  *data,
                                         gsize          len,
                                         GError       **error);
+TeBValue     *te_bencode_decode_prefix (const guint8  *data,
+                                        gsize          len,
+                                        gsize         *consumed,
+                                        GError       **error);
 GBytes       *te_bencode_encode        (const TeBValue *value);
 void          te_bencode_encode_to     (const TeBValue *value,
                                         GByteArray     *out);

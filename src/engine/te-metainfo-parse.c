@@ -275,7 +275,8 @@ parse_tree_node (TeMetainfo     *self,
             }
           if (!parse_length (leaf, &f.length, error))
             return FALSE;
-          f.attrs = parse_attrs (leaf);
+          /* Pad files exist only in v1 lists; every v2 tree entry is real data. */
+          f.attrs = parse_attrs (leaf) & ~TE_FILE_ATTR_PAD;
           root = te_bvalue_dict_get_kind (leaf, "pieces root", TE_BVALUE_STRING);
           if (f.length > 0)
             {
