@@ -21,6 +21,8 @@ static const struct {
   { "info",   te_cli_info,   "Show a .torrent file or a magnet link" },
   { "create", te_cli_create, "Make a .torrent from a file or a folder" },
   { "verify", te_cli_verify, "Check downloaded data against a .torrent" },
+  { "download", te_cli_download, "Download a .torrent or a magnet link" },
+  { "seed",   te_cli_seed,   "Seed downloaded data" },
 };
 
 int

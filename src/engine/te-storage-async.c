@@ -156,6 +156,73 @@ te_storage_read_block_finish (TeStorage     *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* A downloaded piece: hashed from memory, written only when it verified, so a
+ * piece on disk is never newer than its verification. */
+static void
+write_piece_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  BlockOp *op = task_data;
+  TeMetainfo *meta = te_storage_get_metainfo (self);
+  GError *error = NULL;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (op->data, &len);
+
+  if (len != te_metainfo_get_piece_size (meta, op->piece)
+      || !te_storage_check_piece_data (meta, op->piece, bytes))
+    {
+      g_task_return_int (task, FALSE);
+      return;
+    }
+  if (!te_storage_write (self, te_metainfo_get_piece_offset (meta, op->piece), bytes, len, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, TRUE);
+}
+
+void
+te_storage_write_piece_async (TeStorage          *self,
+                              guint               piece,
+                              GBytes             *data,
+                              GCancellable       *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  BlockOp *op;
+
+  g_task_set_source_tag (task, te_storage_write_piece_async);
+  if (piece >= te_metainfo_get_n_pieces (te_storage_get_metainfo (self)))
+    {
+      g_task_return_new_error (task, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
+                               "Piece %u does not exist", piece);
+      return;
+    }
+  op = g_new0 (BlockOp, 1);
+  op->piece = piece;
+  op->data = g_bytes_ref (data);
+  g_task_set_task_data (task, op, block_op_free);
+  g_task_run_in_thread (task, write_piece_thread);
+}
+
+/**
+ * te_storage_write_piece_finish:
+ * @valid: (out): whether the piece matched its hashes (and was written)
+ *
+ * Returns: `FALSE` with @error set when writing failed
+ */
+gboolean
+te_storage_write_piece_finish (TeStorage     *self,
+                               GAsyncResult  *result,
+                               gboolean      *valid,
+                               GError       **error)
+{
+  return te_storage_verify_piece_finish (self, result, valid, error);
+}
+
 static void
 verify_piece_thread (GTask        *task,
                      gpointer      source,

@@ -100,6 +100,16 @@ void             te_storage_read_block_async    (TeStorage          *self,
 GBytes          *te_storage_read_block_finish   (TeStorage          *self,
                                                  GAsyncResult       *result,
                                                  GError            **error);
+void             te_storage_write_piece_async   (TeStorage          *self,
+                                                 guint               piece,
+                                                 GBytes             *data,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+gboolean         te_storage_write_piece_finish  (TeStorage          *self,
+                                                 GAsyncResult       *result,
+                                                 gboolean           *valid,
+                                                 GError            **error);
 void             te_storage_verify_piece_async  (TeStorage          *self,
                                                  guint               piece,
                                                  GCancellable       *cancellable,

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "te-announcer.h"
+#include "te-ban-manager.h"
+#include "te-choker.h"
+#include "te-ext.h"
+#include "te-peer.h"
+#include "te-picker.h"
+#include "te-storage.h"
+#include "te-token-bucket.h"
+#include "te-torrent.h"
+
+G_BEGIN_DECLS
+
+/* What TeTorrent keeps per connection, as the TePeer's owner data. */
+typedef struct {
+  TeBlock  block;
+  gint64   sent_us;
+} Request;
+
+typedef struct {
+  TeTorrent      *torrent;
+  TePeer         *peer;             /* not owned: the torrent's peers array owns it */
+  gint64          connected_at;
+  gboolean        handshaken;
+  gboolean        fast;
+  gboolean        extended;
+  TeExtHandshake  ext;
+  gboolean        ext_received;
+
+  TeBitfield     *has;              /* NULL until known */
+  gboolean        has_all;
+  GBytes         *early_bitfield;   /* before metadata, for magnets */
+  guint           interesting;      /* pieces they have that we want */
+
+  gboolean        am_choking;
+  gboolean        am_interested;
+  gboolean        peer_choking;
+  gboolean        peer_interested;
+  TeBitfield     *allowed_fast;     /* pieces they let us fetch while choked */
+
+  Request        *requests;         /* ours to them, in flight */
+  guint           n_requests;
+  guint           max_requests;
+  gint64          last_block_us;
+  gboolean        snubbed;
+  double          srtt_us;
+  double          rttvar_us;
+
+  TeBlock        *incoming;         /* theirs to us, queued */
+  guint           n_incoming;
+  guint           incoming_head;
+  guint           reads_in_flight;
+
+  guint64         down_payload;
+  guint64         up_payload;
+  guint64         down_sample;
+  guint64         up_sample;
+  guint64         down_rate;
+  guint64         up_rate;
+
+  guint           metadata_requests;
+  gint64          last_pex_us;
+  GPtrArray      *pex_sent;         /* addresses already told to this peer */
+} PeerSlot;
+
+typedef struct {
+  GInetSocketAddress *address;
+  char               *key;          /* "host:port" */
+  guint               failures;
+  gint64              next_attempt_us;
+  gboolean            connected;
+  gboolean            is_self;
+} KnownPeer;
+
+typedef struct {
+  guint8     *data;
+  guint32     size;
+  guint       blocks;
+  guint       received;
+  GPtrArray  *contributors;         /* host strings, for blame on a hash failure */
+  gboolean    verifying;
+} PieceBuf;
+
+typedef struct {
+  guint     piece;
+  GBytes   *data;
+  guint64   last_used;
+} CachedPiece;
+
+struct _TeTorrent
+{
+  GObject           parent_instance;
+
+  TeEngine         *engine;         /* not owned */
+  TeTorrentState    state;
+  TeTorrentState    state_before_pause;
+  GError           *error;
+  char             *save_path;
+  char             *name;
+  guint8            info_hash[20];  /* v1, or v2 truncated: the wire and tracker id */
+  guint8            info_hash_v2[32];
+  gboolean          has_v1_hash;
+  gboolean          has_v2_hash;
+  gboolean          private;
+
+  TeMetainfo       *metainfo;       /* NULL while fetching metadata */
+  TeStorage        *storage;
+  TePicker         *picker;
+  TeBitfield       *have;
+  TeBitfield       *wanted;
+  GCancellable     *cancellable;
+  gboolean          sequential;
+  gboolean          super_seeding;
+  GHashTable       *unwanted_files;  /* file index set, applied when metadata arrives */
+
+  GPtrArray        *peers;           /* TePeer, owned */
+  GHashTable       *known;           /* key → KnownPeer */
+  TeAnnouncer      *announcer;
+  GPtrArray        *magnet_trackers; /* for magnets until metadata */
+  TeChoker         *choker;
+  guint             choke_round;
+  TeTokenBucket     down_bucket;
+  TeTokenBucket     up_bucket;
+  guint             throttle_id;
+  guint             upload_throttle_id;
+
+  GHashTable       *pieces;          /* piece → PieceBuf in progress */
+  GQueue            cache;           /* CachedPiece, most recent first */
+  gsize             cache_bytes;
+  guint64           cache_clock;
+  GHashTable       *reads;           /* piece → GPtrArray of PeerSlot waiting */
+
+  guint8           *metadata;        /* magnets: the info dict being fetched */
+  gsize             metadata_size;
+  TeBitfield       *metadata_have;
+  guint8           *metadata_requested; /* per piece: 1 while asked */
+  gint64            metadata_progress_us;
+
+  guint             tick_id;
+  gint64            last_tick_us;
+  TeTorrentStats    stats;
+  guint64           down_total_sample;
+  guint64           up_total_sample;
+};
+
+/* te-torrent.c */
+void      _te_torrent_set_state          (TeTorrent          *self,
+                                          TeTorrentState      state);
+void      _te_torrent_fail               (TeTorrent          *self,
+                                          GError             *error);
+void      _te_torrent_metadata_ready     (TeTorrent          *self,
+                                          TeMetainfo         *metainfo);
+void      _te_torrent_strike             (TeTorrent          *self,
+                                          const char         *host,
+                                          const char         *reason);
+void      _te_torrent_piece_verified     (TeTorrent          *self,
+                                          guint               piece);
+gboolean  _te_torrent_is_seeding         (TeTorrent          *self);
+
+/* te-torrent-peers.c: connections */
+extern const TePeerHandler _te_torrent_peer_handler;
+TeTorrent *_te_torrent_new               (TeEngine           *engine,
+                                          const char         *save_path);
+void      _te_torrent_attach_incoming    (TeTorrent          *self,
+                                          TePeer             *peer);
+gboolean  _te_torrent_matches_hash       (TeTorrent          *self,
+                                          const guint8        info_hash[20]);
+void      _te_torrent_connect_more       (TeTorrent          *self);
+void      _te_torrent_learn_peer         (TeTorrent          *self,
+                                          GInetSocketAddress *address);
+void      _te_torrent_drop_all_peers     (TeTorrent          *self,
+                                          const char         *reason);
+void      _te_torrent_rechoke            (TeTorrent          *self);
+guint     _te_torrent_count_peers        (TeTorrent          *self);
+
+/* te-torrent-wire.c: messages */
+gboolean  _te_torrent_handle_message     (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          const TeWireMsg    *msg);
+void      _te_torrent_peer_ready         (TeTorrent          *self,
+                                          PeerSlot           *slot);
+void      _te_torrent_fill_requests      (TeTorrent          *self,
+                                          PeerSlot           *slot);
+void      _te_torrent_serve              (TeTorrent          *self,
+                                          PeerSlot           *slot);
+void      _te_torrent_announce_pieces    (TeTorrent          *self);
+void      _te_torrent_update_interest    (TeTorrent          *self,
+                                          PeerSlot           *slot);
+void      _te_torrent_check_timeouts     (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          gint64              now);
+void      _te_torrent_slot_free          (gpointer            data);
+void      _te_torrent_cache_clear        (TeTorrent          *self);
+void      _te_torrent_peer_gone          (TeTorrent          *self,
+                                          PeerSlot           *slot);
+
+/* te-torrent-ext.c: extension messages (metadata, PEX) */
+gboolean  _te_torrent_handle_extended    (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          const TeWireMsg    *msg);
+void      _te_torrent_send_ext_handshake (TeTorrent          *self,
+                                          PeerSlot           *slot);
+void      _te_torrent_request_metadata   (TeTorrent          *self,
+                                          PeerSlot           *slot);
+void      _te_torrent_pex_tick           (TeTorrent          *self,
+                                          gint64              now);
+void      _te_torrent_apply_early_bitfield (TeTorrent        *self,
+                                            PeerSlot         *slot);
+
+/* te-engine.c */
+SoupSession   *_te_engine_get_soup_session (TeEngine         *engine);
+TeBanManager  *_te_engine_get_bans         (TeEngine         *engine);
+TeTokenBucket *_te_engine_get_down_bucket  (TeEngine         *engine);
+TeTokenBucket *_te_engine_get_up_bucket    (TeEngine         *engine);
+guint          _te_engine_count_peers      (TeEngine         *engine);
+guint          _te_engine_count_peers_for_host (TeEngine     *engine,
+                                            const char       *host);
+
+G_END_DECLS

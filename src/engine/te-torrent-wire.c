@@ -1,0 +1,943 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "te-torrent"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "te-torrent-private.h"
+
+/* BEP 3 and BEP 6 messages of one torrent's peers: availability, interest,
+ * requests both ways, piece data, and the per-peer pipeline. */
+
+#define MAX_REQUESTS      500          /* as sized in slot_new() */
+#define MAX_INCOMING      500          /* the reqq we advertise */
+#define MIN_PIPELINE      32
+#define PIPELINE_SECONDS  3
+#define SEND_HIGH_WATER   (512 * 1024)
+#define CACHE_MAX_BYTES   (32 * 1024 * 1024)
+#define SNUB_US           (60 * G_USEC_PER_SEC)
+#define IDLE_US           (180 * G_USEC_PER_SEC)
+#define KEEPALIVE_US      (90 * G_USEC_PER_SEC)
+
+static gboolean
+protocol_error (TeTorrent  *self,
+                PeerSlot   *slot,
+                const char *reason,
+                gboolean    strike)
+{
+  g_debug ("%s: %s: %s", self->name, te_peer_get_address_string (slot->peer), reason);
+  if (strike)
+    _te_torrent_strike (self, te_peer_get_host_string (slot->peer), reason);
+  te_peer_close (slot->peer, reason);
+  return FALSE;
+}
+
+void
+_te_torrent_slot_free (gpointer data)
+{
+  PeerSlot *slot = data;
+
+  te_bitfield_free (slot->has);
+  te_bitfield_free (slot->allowed_fast);
+  g_clear_pointer (&slot->early_bitfield, g_bytes_unref);
+  g_clear_pointer (&slot->pex_sent, g_ptr_array_unref);
+  g_free (slot->requests);
+  g_free (slot->incoming);
+  g_free (slot);
+}
+
+static gboolean
+peer_is_seed (TeTorrent *self,
+              PeerSlot  *slot)
+{
+  return slot->has_all || (slot->has != NULL && te_bitfield_is_full (slot->has));
+}
+
+static guint
+count_interesting (TeTorrent *self,
+                   PeerSlot  *slot)
+{
+  guint n = 0, total = te_bitfield_size (self->have);
+
+  for (guint p = 0; p < total; p++)
+    if (te_bitfield_get (self->wanted, p) && !te_bitfield_get (self->have, p)
+        && (slot->has_all || te_bitfield_get (slot->has, p)))
+      n++;
+  return n;
+}
+
+void
+_te_torrent_update_interest (TeTorrent *self,
+                             PeerSlot  *slot)
+{
+  gboolean want = self->metainfo != NULL && slot->interesting > 0
+                  && self->state == TE_TORRENT_STATE_DOWNLOADING;
+
+  if (want == slot->am_interested)
+    return;
+  slot->am_interested = want;
+  te_peer_send_simple (slot->peer, want ? TE_WIRE_INTERESTED : TE_WIRE_NOT_INTERESTED);
+}
+
+/* Availability is counted once metadata and our own check are in: peers that
+ * arrive earlier are counted from rechecked_cb through this same function. */
+static void
+count_availability (TeTorrent *self,
+                    PeerSlot  *slot)
+{
+  if (self->picker == NULL)
+    return;
+  if (slot->has_all)
+    te_picker_peer_add_all (self->picker);
+  else if (slot->has)
+    te_picker_peer_add_bitfield (self->picker, slot->has);
+  slot->interesting = self->have ? count_interesting (self, slot) : 0;
+}
+
+static void
+send_have_state (TeTorrent *self,
+                 PeerSlot  *slot)
+{
+  gboolean known = self->have != NULL && self->state != TE_TORRENT_STATE_CHECKING;
+  gsize len;
+  const guint8 *bits;
+
+  if (!known || te_bitfield_count (self->have) == 0 || self->super_seeding)
+    {
+      if (slot->fast)
+        te_peer_send_simple (slot->peer, TE_WIRE_HAVE_NONE);
+      return;
+    }
+  if (slot->fast && te_bitfield_is_full (self->have))
+    {
+      te_peer_send_simple (slot->peer, TE_WIRE_HAVE_ALL);
+      return;
+    }
+  bits = te_bitfield_bytes (self->have, &len);
+  te_peer_send_bitfield (slot->peer, bits, len);
+}
+
+/* An interested peer gets a free upload slot at once rather than on the next
+ * 10 s rechoke; the choker reconsiders everyone then. */
+static void
+maybe_unchoke (TeTorrent *self,
+               PeerSlot  *slot)
+{
+  guint unchoked = 0;
+
+  if (!slot->am_choking || !slot->peer_interested)
+    return;
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      PeerSlot *other = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+      if (other && !other->am_choking)
+        unchoked++;
+    }
+  if (unchoked < 4)
+    {
+      slot->am_choking = FALSE;
+      te_peer_send_simple (slot->peer, TE_WIRE_UNCHOKE);
+    }
+}
+
+void
+_te_torrent_peer_ready (TeTorrent *self,
+                        PeerSlot  *slot)
+{
+  send_have_state (self, slot);
+  if (slot->extended)
+    _te_torrent_send_ext_handshake (self, slot);
+}
+
+void
+_te_torrent_announce_pieces (TeTorrent *self)
+{
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+
+      if (slot == NULL || !slot->handshaken
+          || te_peer_get_state (slot->peer) != TE_PEER_ACTIVE)
+        continue;
+      /* They got HAVE_NONE (or nothing) while we were checking. */
+      for (guint p = 0; !self->super_seeding && p < te_bitfield_size (self->have); p++)
+        if (te_bitfield_get (self->have, p))
+          te_peer_send_index (slot->peer, TE_WIRE_HAVE, p);
+      count_availability (self, slot);
+      _te_torrent_update_interest (self, slot);
+      _te_torrent_fill_requests (self, slot);
+    }
+}
+
+static void
+remove_incoming_waits (TeTorrent *self,
+                       PeerSlot  *slot)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->reads);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_remove (value, slot);
+}
+
+void
+_te_torrent_peer_gone (TeTorrent *self,
+                       PeerSlot  *slot)
+{
+  if (self->picker != NULL)
+    {
+      te_picker_peer_gone (self->picker, slot);
+      if (slot->has_all)
+        te_picker_peer_remove_all (self->picker);
+      else if (slot->has && self->state != TE_TORRENT_STATE_CHECKING)
+        te_picker_peer_remove_bitfield (self->picker, slot->has);
+    }
+  slot->n_requests = 0;
+  remove_incoming_waits (self, slot);
+}
+
+/* Requests we send */
+
+static guint32
+pipeline_depth (PeerSlot *slot)
+{
+  guint64 by_rate = slot->down_rate * PIPELINE_SECONDS / TE_WIRE_BLOCK_SIZE;
+  guint32 cap = slot->ext.reqq ? MIN (slot->ext.reqq, MAX_REQUESTS) : 250;
+
+  return (guint32) CLAMP (by_rate, MIN (MIN_PIPELINE, cap), cap);
+}
+
+void
+_te_torrent_fill_requests (TeTorrent *self,
+                           PeerSlot  *slot)
+{
+  TeBlock blocks[64];
+  gboolean fast_only;
+
+  if (self->picker == NULL || self->state != TE_TORRENT_STATE_DOWNLOADING || !slot->am_interested
+      || te_peer_get_state (slot->peer) != TE_PEER_ACTIVE)
+    return;
+  fast_only = slot->peer_choking;
+  if (fast_only && slot->allowed_fast == NULL)
+    return;
+
+  slot->max_requests = MAX (slot->max_requests, pipeline_depth (slot));
+  slot->max_requests = MIN (slot->max_requests, pipeline_depth (slot) * 2);
+  while (slot->n_requests < slot->max_requests)
+    {
+      guint want = MIN (G_N_ELEMENTS (blocks), slot->max_requests - slot->n_requests);
+      guint n = te_picker_pick (self->picker, slot, slot->has_all ? NULL : slot->has,
+                                slot->allowed_fast, slot->peer_choking, blocks, want);
+      gint64 now = g_get_monotonic_time ();
+
+      for (guint i = 0; i < n; i++)
+        {
+          slot->requests[slot->n_requests].block = blocks[i];
+          slot->requests[slot->n_requests].sent_us = now;
+          slot->n_requests++;
+          te_peer_send_request (slot->peer, TE_WIRE_REQUEST, blocks[i].piece, blocks[i].begin,
+                                blocks[i].length);
+        }
+      if (n < want)
+        break;
+    }
+}
+
+static gboolean
+take_request (PeerSlot *slot,
+              guint     piece,
+              guint32   begin,
+              gint64   *sent_us)
+{
+  for (guint i = 0; i < slot->n_requests; i++)
+    if (slot->requests[i].block.piece == piece && slot->requests[i].block.begin == begin)
+      {
+        if (sent_us)
+          *sent_us = slot->requests[i].sent_us;
+        memmove (&slot->requests[i], &slot->requests[i + 1],
+                 (slot->n_requests - i - 1) * sizeof (Request));
+        slot->n_requests--;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+cancel_request (TeTorrent *self,
+                PeerSlot  *slot,
+                guint      index)
+{
+  TeBlock b = slot->requests[index].block;
+
+  te_peer_send_request (slot->peer, TE_WIRE_CANCEL, b.piece, b.begin, b.length);
+  te_picker_cancel_block (self->picker, slot, b.piece, b.begin);
+  memmove (&slot->requests[index], &slot->requests[index + 1],
+           (slot->n_requests - index - 1) * sizeof (Request));
+  slot->n_requests--;
+}
+
+static PeerSlot *
+slot_of (TeTorrent *self,
+         gpointer   picker_peer)
+{
+  /* The picker's peer handle is the slot itself. */
+  return picker_peer;
+}
+
+/* Download throttling: payload past the budget pauses reading until the
+ * buckets refill, on a timer. */
+static gboolean
+throttle_done_cb (gpointer user_data)
+{
+  TeTorrent *self = user_data;
+
+  self->throttle_id = 0;
+  for (guint i = 0; i < self->peers->len; i++)
+    te_peer_set_read_paused (g_ptr_array_index (self->peers, i), FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+account_download (TeTorrent *self,
+                  gsize      len)
+{
+  TeTokenBucket *global = _te_engine_get_down_bucket (self->engine);
+  gint64 now = g_get_monotonic_time ();
+  gint64 wait;
+
+  self->stats.downloaded += len;
+  te_token_bucket_consume (&self->down_bucket, len, now);
+  te_token_bucket_consume (global, len, now);
+  wait = MAX (te_token_bucket_wait_us (&self->down_bucket, 1, now),
+              te_token_bucket_wait_us (global, 1, now));
+  if (wait > 0 && self->throttle_id == 0)
+    {
+      for (guint i = 0; i < self->peers->len; i++)
+        te_peer_set_read_paused (g_ptr_array_index (self->peers, i), TRUE);
+      self->throttle_id = g_timeout_add (MAX (wait / 1000, 1), throttle_done_cb, self);
+    }
+}
+
+typedef struct {
+  TeTorrent *torrent;
+  guint      piece;
+  GPtrArray *contributors;
+} WriteOp;
+
+static void
+piece_written_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  WriteOp *op = user_data;
+  TeTorrent *self = op->torrent;
+  g_autoptr(GError) error = NULL;
+  gboolean valid = FALSE;
+
+  if (!te_storage_write_piece_finish (TE_STORAGE (source), result, &valid, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->picker)
+        {
+          te_picker_piece_failed (self->picker, op->piece);
+          _te_torrent_fail (self, g_steal_pointer (&error));
+        }
+    }
+  else if (self->picker == NULL || self->state == TE_TORRENT_STATE_ERROR)
+    ;
+  else if (valid)
+    _te_torrent_piece_verified (self, op->piece);
+  else
+    {
+      guint failures = te_picker_piece_failed (self->picker, op->piece);
+      guint max = te_engine_get_settings (self->engine)->max_piece_retries;
+
+      self->stats.hash_failures++;
+      g_message ("%s: piece %u failed its hash check (%u times)", self->name, op->piece, failures);
+      for (guint i = 0; i < op->contributors->len; i++)
+        _te_torrent_strike (self, g_ptr_array_index (op->contributors, i), "sent bad data");
+      if (failures > max)
+        {
+          g_autoptr(GError) problem = g_error_new (TE_STORAGE_ERROR, TE_STORAGE_ERROR_IO,
+                                                   "Piece %u failed its hash check %u times",
+                                                   op->piece, failures);
+          te_picker_set_priority (self->picker, op->piece, TE_PRIORITY_SKIP);
+          g_signal_emit_by_name (self, "error", problem);
+        }
+    }
+
+  /* Whatever happened, the peers may have more to do now. */
+  for (guint i = 0; self->picker && i < self->peers->len; i++)
+    {
+      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+      if (slot && slot->handshaken)
+        _te_torrent_fill_requests (self, slot);
+    }
+  g_ptr_array_unref (op->contributors);
+  g_object_unref (op->torrent);
+  g_free (op);
+}
+
+static gboolean
+handle_piece (TeTorrent       *self,
+              PeerSlot        *slot,
+              const TeWireMsg *msg)
+{
+  guint n = te_metainfo_get_n_pieces (self->metainfo);
+  gint64 sent_us = 0, now;
+  PieceBuf *pb;
+  gpointer cancel[8];
+  guint n_cancel = 0;
+  gboolean complete = FALSE;
+  guint32 size;
+
+  if (msg->index >= n)
+    return protocol_error (self, slot, "piece outside the torrent", TRUE);
+  size = te_metainfo_get_piece_size (self->metainfo, msg->index);
+  if (msg->begin >= size || msg->data_len > size - msg->begin || msg->data_len == 0)
+    return protocol_error (self, slot, "piece data outside its piece", TRUE);
+
+  if (!take_request (slot, msg->index, msg->begin, &sent_us))
+    {
+      /* Late replies to cancelled requests are normal; data nobody asked for is not. */
+      if (te_bitfield_get (self->have, msg->index)
+          || !te_picker_is_requested_by (self->picker, slot, msg->index, msg->begin))
+        {
+          slot->down_payload += msg->data_len;
+          account_download (self, msg->data_len);
+          return TRUE;
+        }
+    }
+  else
+    {
+      /* RTT estimate, as TCP does it (RFC 6298). */
+      double rtt = (double) (g_get_monotonic_time () - sent_us);
+
+      if (slot->srtt_us == 0)
+        {
+          slot->srtt_us = rtt;
+          slot->rttvar_us = rtt / 2;
+        }
+      else
+        {
+          slot->rttvar_us = 0.75 * slot->rttvar_us + 0.25 * ABS (slot->srtt_us - rtt);
+          slot->srtt_us = 0.875 * slot->srtt_us + 0.125 * rtt;
+        }
+    }
+
+  now = g_get_monotonic_time ();
+  slot->last_block_us = now;
+  slot->snubbed = FALSE;
+  slot->down_payload += msg->data_len;
+  account_download (self, msg->data_len);
+
+  if (te_bitfield_get (self->have, msg->index))
+    return TRUE;
+  pb = g_hash_table_lookup (self->pieces, GUINT_TO_POINTER (msg->index));
+  if (pb == NULL)
+    {
+      pb = g_new0 (PieceBuf, 1);
+      pb->size = size;
+      pb->data = g_malloc (size);
+      pb->contributors = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (self->pieces, GUINT_TO_POINTER (msg->index), pb);
+    }
+  if (pb->verifying)
+    return TRUE;
+  memcpy (pb->data + msg->begin, msg->data, msg->data_len);
+  {
+    const char *host = te_peer_get_host_string (slot->peer);
+    gboolean known = FALSE;
+
+    for (guint i = 0; i < pb->contributors->len && !known; i++)
+      known = strcmp (g_ptr_array_index (pb->contributors, i), host) == 0;
+    if (!known)
+      g_ptr_array_add (pb->contributors, g_strdup (host));
+  }
+
+  te_picker_block_received (self->picker, slot, msg->index, msg->begin, cancel, &n_cancel,
+                            &complete);
+  for (guint i = 0; i < n_cancel; i++)
+    {
+      PeerSlot *other = slot_of (self, cancel[i]);
+
+      for (guint r = 0; r < other->n_requests; r++)
+        if (other->requests[r].block.piece == msg->index
+            && other->requests[r].block.begin == msg->begin)
+          {
+            te_peer_send_request (other->peer, TE_WIRE_CANCEL, msg->index, msg->begin,
+                                  other->requests[r].block.length);
+            memmove (&other->requests[r], &other->requests[r + 1],
+                     (other->n_requests - r - 1) * sizeof (Request));
+            other->n_requests--;
+            break;
+          }
+    }
+
+  if (complete)
+    {
+      WriteOp *op = g_new0 (WriteOp, 1);
+      GBytes *data = g_bytes_new_take (g_steal_pointer (&pb->data), pb->size);
+
+      op->torrent = g_object_ref (self);
+      op->piece = msg->index;
+      op->contributors = g_ptr_array_ref (pb->contributors);
+      g_hash_table_remove (self->pieces, GUINT_TO_POINTER (msg->index));
+      te_storage_write_piece_async (self->storage, msg->index, data, self->cancellable,
+                                    piece_written_cb, op);
+      g_bytes_unref (data);
+    }
+
+  _te_torrent_fill_requests (self, slot);
+  return TRUE;
+}
+
+/* Requests we serve: whole pieces are read once into a small cache and sent
+ * block by block from memory. */
+
+void
+_te_torrent_cache_clear (TeTorrent *self)
+{
+  CachedPiece *c;
+
+  while ((c = g_queue_pop_head (&self->cache)) != NULL)
+    {
+      g_bytes_unref (c->data);
+      g_free (c);
+    }
+  self->cache_bytes = 0;
+}
+
+static GBytes *
+cache_lookup (TeTorrent *self,
+              guint      piece)
+{
+  for (GList *l = self->cache.head; l != NULL; l = l->next)
+    {
+      CachedPiece *c = l->data;
+
+      if (c->piece == piece)
+        {
+          c->last_used = ++self->cache_clock;
+          if (l != self->cache.head)
+            {
+              g_queue_unlink (&self->cache, l);
+              g_queue_push_head_link (&self->cache, l);
+            }
+          return c->data;
+        }
+    }
+  return NULL;
+}
+
+static void
+cache_insert (TeTorrent *self,
+              guint      piece,
+              GBytes    *data)
+{
+  CachedPiece *c = g_new0 (CachedPiece, 1);
+
+  c->piece = piece;
+  c->data = g_bytes_ref (data);
+  c->last_used = ++self->cache_clock;
+  g_queue_push_head (&self->cache, c);
+  self->cache_bytes += g_bytes_get_size (data);
+  while (self->cache_bytes > CACHE_MAX_BYTES && self->cache.length > 2)
+    {
+      CachedPiece *old = g_queue_pop_tail (&self->cache);
+
+      self->cache_bytes -= g_bytes_get_size (old->data);
+      g_bytes_unref (old->data);
+      g_free (old);
+    }
+}
+
+typedef struct {
+  TeTorrent *torrent;
+  guint      piece;
+} ReadOp;
+
+static void
+piece_read_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  ReadOp *op = user_data;
+  TeTorrent *self = op->torrent;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) data = te_storage_read_block_finish (TE_STORAGE (source), result, &error);
+  g_autoptr(GPtrArray) waiting = NULL;
+
+  g_hash_table_steal_extended (self->reads, GUINT_TO_POINTER (op->piece), NULL,
+                               (gpointer *) &waiting);
+  if (data == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        _te_torrent_fail (self, g_steal_pointer (&error));
+    }
+  else
+    {
+      cache_insert (self, op->piece, data);
+      for (guint i = 0; waiting && i < waiting->len; i++)
+        _te_torrent_serve (self, g_ptr_array_index (waiting, i));
+    }
+  g_object_unref (op->torrent);
+  g_free (op);
+}
+
+static gboolean
+upload_throttle_done_cb (gpointer user_data)
+{
+  TeTorrent *self = user_data;
+
+  self->upload_throttle_id = 0;
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+      if (slot && slot->n_incoming > 0)
+        _te_torrent_serve (self, slot);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+_te_torrent_serve (TeTorrent *self,
+                   PeerSlot  *slot)
+{
+  TeTokenBucket *global = _te_engine_get_up_bucket (self->engine);
+
+  while (slot->n_incoming > 0 && te_peer_get_state (slot->peer) == TE_PEER_ACTIVE
+         && te_peer_get_send_queue (slot->peer) < SEND_HIGH_WATER)
+    {
+      TeBlock *b = &slot->incoming[slot->incoming_head];
+      GBytes *piece = cache_lookup (self, b->piece);
+      gint64 now = g_get_monotonic_time ();
+      guint64 granted;
+
+      if (piece == NULL)
+        {
+          GPtrArray *waiting = g_hash_table_lookup (self->reads, GUINT_TO_POINTER (b->piece));
+
+          if (waiting == NULL)
+            {
+              ReadOp *op = g_new0 (ReadOp, 1);
+
+              op->torrent = g_object_ref (self);
+              op->piece = b->piece;
+              waiting = g_ptr_array_new ();
+              g_hash_table_insert (self->reads, GUINT_TO_POINTER (b->piece), waiting);
+              te_storage_read_block_async (self->storage, b->piece, 0,
+                                           te_metainfo_get_piece_size (self->metainfo, b->piece),
+                                           self->cancellable, piece_read_cb, op);
+            }
+          if (!g_ptr_array_find (waiting, slot, NULL))
+            g_ptr_array_add (waiting, slot);
+          return;
+        }
+
+      granted = te_token_bucket_take2 (&self->up_bucket, global, b->length, now);
+      if (granted < b->length)
+        {
+          gint64 wait = MAX (te_token_bucket_wait_us (&self->up_bucket, b->length, now),
+                             te_token_bucket_wait_us (global, b->length, now));
+
+          /* Give back what was granted: the block goes whole or not at all. */
+          if (granted > 0)
+            {
+              te_token_bucket_consume (&self->up_bucket, 0, now);
+              self->up_bucket.tokens += granted;
+              global->tokens += granted;
+            }
+          if (self->upload_throttle_id == 0)
+            self->upload_throttle_id = g_timeout_add (MAX (wait / 1000, 1),
+                                                      upload_throttle_done_cb, self);
+          return;
+        }
+      te_peer_send_piece (slot->peer, b->piece, b->begin,
+                          (const guint8 *) g_bytes_get_data (piece, NULL) + b->begin, b->length);
+      slot->up_payload += b->length;
+      self->stats.uploaded += b->length;
+      slot->incoming_head = (slot->incoming_head + 1) % MAX_INCOMING;
+      slot->n_incoming--;
+    }
+}
+
+static gboolean
+handle_request (TeTorrent       *self,
+                PeerSlot        *slot,
+                const TeWireMsg *msg)
+{
+  guint32 size;
+
+  if (self->metainfo == NULL || msg->index >= te_metainfo_get_n_pieces (self->metainfo))
+    return protocol_error (self, slot, "request outside the torrent", TRUE);
+  size = te_metainfo_get_piece_size (self->metainfo, msg->index);
+  if (msg->length == 0 || msg->length > TE_WIRE_BLOCK_SIZE || msg->begin >= size
+      || msg->length > size - msg->begin)
+    return protocol_error (self, slot, "request of a bad length", TRUE);
+
+  if (!te_bitfield_get (self->have, msg->index) || (slot->am_choking)
+      || self->state == TE_TORRENT_STATE_CHECKING)
+    {
+      if (slot->fast)
+        te_peer_send_request (slot->peer, TE_WIRE_REJECT, msg->index, msg->begin, msg->length);
+      return TRUE;
+    }
+  if (slot->n_incoming >= MAX_INCOMING)
+    return protocol_error (self, slot, "more requests than the advertised queue", TRUE);
+
+  slot->incoming[(slot->incoming_head + slot->n_incoming) % MAX_INCOMING] =
+    (TeBlock) { msg->index, msg->begin, msg->length };
+  slot->n_incoming++;
+  _te_torrent_serve (self, slot);
+  return TRUE;
+}
+
+static void
+handle_cancel (PeerSlot        *slot,
+               const TeWireMsg *msg)
+{
+  for (guint i = 0; i < slot->n_incoming; i++)
+    {
+      guint at = (slot->incoming_head + i) % MAX_INCOMING;
+      TeBlock *b = &slot->incoming[at];
+
+      if (b->piece == msg->index && b->begin == msg->begin && b->length == msg->length)
+        {
+          /* Close the gap by shifting the later entries down. */
+          for (guint j = i; j + 1 < slot->n_incoming; j++)
+            slot->incoming[(slot->incoming_head + j) % MAX_INCOMING] =
+              slot->incoming[(slot->incoming_head + j + 1) % MAX_INCOMING];
+          slot->n_incoming--;
+          return;
+        }
+    }
+}
+
+static gboolean
+handle_bitfield (TeTorrent       *self,
+                 PeerSlot        *slot,
+                 const TeWireMsg *msg)
+{
+  if (slot->has != NULL || slot->has_all || slot->early_bitfield != NULL)
+    return protocol_error (self, slot, "a second bitfield", TRUE);
+  if (self->metainfo == NULL)
+    {
+      /* Kept until the metadata tells how many pieces there are. */
+      if (msg->data_len > TE_EXT_MAX_METADATA / 20 / 8 + 1)
+        return protocol_error (self, slot, "bitfield too large", TRUE);
+      slot->early_bitfield = g_bytes_new (msg->data, msg->data_len);
+      return TRUE;
+    }
+  slot->has = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
+  if (!te_bitfield_load (slot->has, msg->data, msg->data_len))
+    return protocol_error (self, slot, "bitfield of the wrong size or with spare bits set", TRUE);
+  if (self->state != TE_TORRENT_STATE_CHECKING)
+    count_availability (self, slot);
+  return TRUE;
+}
+
+/* For magnets: peers' bitfields waited for the metadata. */
+void
+_te_torrent_apply_early_bitfield (TeTorrent *self,
+                                  PeerSlot  *slot)
+{
+  if (slot->has_all || slot->has != NULL)
+    return;
+  slot->has = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
+  if (slot->early_bitfield != NULL
+      && !te_bitfield_load (slot->has, g_bytes_get_data (slot->early_bitfield, NULL),
+                            g_bytes_get_size (slot->early_bitfield)))
+    {
+      g_clear_pointer (&slot->early_bitfield, g_bytes_unref);
+      protocol_error (self, slot, "bitfield of the wrong size", TRUE);
+      return;
+    }
+  g_clear_pointer (&slot->early_bitfield, g_bytes_unref);
+}
+
+static gboolean
+handle_have (TeTorrent       *self,
+             PeerSlot        *slot,
+             const TeWireMsg *msg)
+{
+  if (slot->has_all)
+    return TRUE;
+  if (self->metainfo == NULL)
+    return TRUE;
+  if (msg->index >= te_metainfo_get_n_pieces (self->metainfo))
+    return protocol_error (self, slot, "have outside the torrent", TRUE);
+  if (slot->has == NULL)
+    slot->has = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
+  if (te_bitfield_get (slot->has, msg->index))
+    return TRUE;
+  te_bitfield_set (slot->has, msg->index, TRUE);
+  if (self->state == TE_TORRENT_STATE_CHECKING)
+    return TRUE;
+  te_picker_peer_add_have (self->picker, msg->index);
+  if (te_bitfield_get (self->wanted, msg->index) && !te_bitfield_get (self->have, msg->index))
+    {
+      slot->interesting++;
+      _te_torrent_update_interest (self, slot);
+      _te_torrent_fill_requests (self, slot);
+    }
+  if (_te_torrent_is_seeding (self) && peer_is_seed (self, slot))
+    {
+      te_peer_close (slot->peer, "both are seeds");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_te_torrent_handle_message (TeTorrent       *self,
+                            PeerSlot        *slot,
+                            const TeWireMsg *msg)
+{
+  switch (msg->id)
+    {
+    case TE_WIRE_KEEPALIVE:
+      return TRUE;
+
+    case TE_WIRE_CHOKE:
+      slot->peer_choking = TRUE;
+      if (!slot->fast && self->picker)
+        {
+          /* Without the fast extension a choke drops our requests silently. */
+          te_picker_peer_gone (self->picker, slot);
+          slot->n_requests = 0;
+        }
+      return TRUE;
+
+    case TE_WIRE_UNCHOKE:
+      slot->peer_choking = FALSE;
+      _te_torrent_fill_requests (self, slot);
+      return TRUE;
+
+    case TE_WIRE_INTERESTED:
+      slot->peer_interested = TRUE;
+      maybe_unchoke (self, slot);
+      return TRUE;
+
+    case TE_WIRE_NOT_INTERESTED:
+      slot->peer_interested = FALSE;
+      return TRUE;
+
+    case TE_WIRE_HAVE:
+      return handle_have (self, slot, msg);
+
+    case TE_WIRE_BITFIELD:
+      if (!handle_bitfield (self, slot, msg))
+        return FALSE;
+      _te_torrent_update_interest (self, slot);
+      if (_te_torrent_is_seeding (self) && peer_is_seed (self, slot))
+        {
+          te_peer_close (slot->peer, "both are seeds");
+          return FALSE;
+        }
+      return TRUE;
+
+    case TE_WIRE_HAVE_ALL:
+    case TE_WIRE_HAVE_NONE:
+      if (!slot->fast)
+        return protocol_error (self, slot, "fast-extension message without the extension", TRUE);
+      if (slot->has != NULL || slot->has_all || slot->early_bitfield != NULL)
+        return protocol_error (self, slot, "a second bitfield", TRUE);
+      if (msg->id == TE_WIRE_HAVE_ALL)
+        slot->has_all = TRUE;
+      else if (self->metainfo)
+        slot->has = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
+      if (self->metainfo && self->state != TE_TORRENT_STATE_CHECKING)
+        count_availability (self, slot);
+      _te_torrent_update_interest (self, slot);
+      if (_te_torrent_is_seeding (self) && peer_is_seed (self, slot))
+        {
+          te_peer_close (slot->peer, "both are seeds");
+          return FALSE;
+        }
+      return TRUE;
+
+    case TE_WIRE_REQUEST:
+      return handle_request (self, slot, msg);
+
+    case TE_WIRE_CANCEL:
+      handle_cancel (slot, msg);
+      return TRUE;
+
+    case TE_WIRE_PIECE:
+      if (self->metainfo == NULL || self->picker == NULL)
+        return protocol_error (self, slot, "piece data before metadata", TRUE);
+      return handle_piece (self, slot, msg);
+
+    case TE_WIRE_REJECT:
+      if (!slot->fast)
+        return protocol_error (self, slot, "reject without the fast extension", TRUE);
+      if (self->picker && take_request (slot, msg->index, msg->begin, NULL))
+        {
+          te_picker_cancel_block (self->picker, slot, msg->index, msg->begin);
+          _te_torrent_fill_requests (self, slot);
+        }
+      return TRUE;
+
+    case TE_WIRE_ALLOWED_FAST:
+      if (self->metainfo == NULL)
+        return TRUE;
+      if (msg->index >= te_metainfo_get_n_pieces (self->metainfo))
+        return protocol_error (self, slot, "allowed-fast outside the torrent", TRUE);
+      if (slot->allowed_fast == NULL)
+        slot->allowed_fast = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
+      te_bitfield_set (slot->allowed_fast, msg->index, TRUE);
+      _te_torrent_fill_requests (self, slot);
+      return TRUE;
+
+    case TE_WIRE_SUGGEST:
+    case TE_WIRE_PORT:
+      return TRUE;
+
+    case TE_WIRE_EXTENDED:
+      return _te_torrent_handle_extended (self, slot, msg);
+
+    case TE_WIRE_HASH_REQUEST:
+      /* We do not serve merkle proofs yet: say so, as BEP 52 asks. */
+      te_peer_send_hashes (slot->peer, TE_WIRE_HASH_REJECT, msg->pieces_root, msg->base_layer,
+                           msg->index, msg->length, msg->proof_layers, NULL, 0);
+      return TRUE;
+
+    case TE_WIRE_HASHES:
+    case TE_WIRE_HASH_REJECT:
+      return TRUE;
+
+    default:
+      return protocol_error (self, slot, "unknown message", TRUE);
+    }
+}
+
+void
+_te_torrent_check_timeouts (TeTorrent *self,
+                            PeerSlot  *slot,
+                            gint64     now)
+{
+  gint64 timeout = slot->srtt_us > 0
+                   ? (gint64) CLAMP (2 * slot->srtt_us + 4 * slot->rttvar_us,
+                                     2 * G_USEC_PER_SEC, 60 * G_USEC_PER_SEC)
+                   : 20 * G_USEC_PER_SEC;
+
+  if (now - te_peer_get_last_received (slot->peer) > IDLE_US)
+    {
+      te_peer_close (slot->peer, "idle");
+      return;
+    }
+  if (now - te_peer_get_last_received (slot->peer) > KEEPALIVE_US)
+    te_peer_send_keepalive (slot->peer);
+
+  if (self->picker == NULL)
+    return;
+  if (slot->n_requests > 0 && slot->last_block_us > 0 && now - slot->last_block_us > SNUB_US)
+    slot->snubbed = TRUE;
+
+  /* Oldest first: requests are kept in the order they were sent. */
+  while (slot->n_requests > 0 && now - slot->requests[0].sent_us > timeout)
+    cancel_request (self, slot, 0);
+  _te_torrent_fill_requests (self, slot);
+}
