@@ -134,8 +134,6 @@ te_ban_manager_strike (TeBanManager *m,
     return FALSE;
   entry_decay (m, e, now_us);
   e->strikes[e->n_strikes++] = now_us;
-  g_debug ("Strike %u/%u for %s: %s", e->n_strikes, m->max_strikes, address,
-           reason ? reason : "no reason given");
   if (e->n_strikes < m->max_strikes)
     return FALSE;
 

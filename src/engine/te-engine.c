@@ -130,11 +130,15 @@ pending_handshake_cb (TePeer            *peer,
 
       if (_te_torrent_matches_hash (torrent, hs->info_hash))
         {
-          g_autoptr(TePeer) owned = g_object_ref (peer);
+          gboolean open;
 
+          /* Hand the peer over: the pending list drops it, the torrent keeps it. */
+          g_object_ref (peer);
           g_ptr_array_remove (self->pending, peer);
           _te_torrent_attach_incoming (torrent, peer);
-          return te_peer_get_state (peer) != TE_PEER_CLOSED;
+          open = te_peer_get_state (peer) != TE_PEER_CLOSED;
+          g_object_unref (peer);
+          return open;
         }
     }
   return FALSE;

@@ -19,6 +19,7 @@
 #define READ_BUDGET          (1024 * 1024)   /* per dispatch, so one fast peer cannot starve others */
 #define DEFAULT_MAX_MESSAGE  (128 * 1024)
 #define SEND_LOW_WATER       (64 * 1024)
+#define SEND_MAX             (8 * 1024 * 1024)  /* a peer that stops reading is dropped */
 
 typedef struct {
   guint8 *data;
@@ -632,6 +633,11 @@ out_commit (TePeer *self,
             gsize   n)
 {
   self->out.tail += n;
+  if (buf_len (&self->out) > SEND_MAX)
+    {
+      te_peer_close (self, "peer does not read what it asks for");
+      return;
+    }
   if (!self->in_dispatch)
     flush (self);
 }

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "te-picker.h"
+#include "te-picker-private.h"
 
 /* How the picker stays cheap with 100k pieces and 50 peers
  *
@@ -30,85 +30,15 @@
  * for most peers; capped, after which the bitmap fallback costs O(L * n / 64)
  * for L priority levels in use), B the blocks handed out. Nothing is allocated
  * per call: in-progress pieces come from a pool that only grows when more pieces
- * are in flight than ever before. te_picker_block_received() is O(1) plus keeping
- * the in-progress list ordered by blocks missing (O(P) worst case). */
+ * are in flight than ever before. te_picker_block_received() (te-picker-partial.c)
+ * is O(1) plus keeping the in-progress list ordered by blocks missing, O(P) at
+ * worst. */
 
-#define N_LEVELS      7             /* priorities 1..7; level 0 is HIGH */
 #define MIN_STRIDE    8
 #define MAX_STRIDE    1024          /* availabilities above this tie */
 #define RANDOM_FIRST  4             /* pick at random until this many pieces are had */
 #define TOP_K         16
 #define BULK_DIVISOR  16            /* bitfields with more than n/16 pieces re-sort */
-
-typedef struct {
-  gpointer req[TE_PICKER_ENDGAME_REQUESTERS];
-  guint8   n_req;
-  guint8   received;
-} Block;
-
-typedef struct {
-  guint    piece;
-  guint32  size;
-  guint    n_blocks;
-  guint    n_received;
-  guint    n_requested;   /* blocks not received with at least one requester */
-  guint    rank;          /* index in TePicker.active */
-  Block   *blocks;        /* TePicker.max_blocks of them */
-} Partial;
-
-struct _TePicker {
-  guint            n_pieces;
-  TePieceSizeFunc  piece_size;
-  gpointer         user_data;
-  GRand           *rand;
-  guint            max_blocks;
-  gboolean         sequential;
-
-  TeBitfield      *have;
-  guint8          *prio;
-  guint32         *avail;
-  guint16         *fails;
-  Partial        **partial_of;
-  guint            n_seeds;
-
-  guint32         *order;
-  guint32         *pos;
-  guint32         *scratch;
-  guint           *bucket_start;   /* N_LEVELS * stride + 2 entries */
-  guint            stride;
-
-  guint64         *level_bits[N_LEVELS];
-  guint            level_count[N_LEVELS];
-  guint            n_words;
-
-  GPtrArray       *pool;           /* free Partials */
-  GPtrArray       *active;         /* in-progress pieces, fewest blocks missing first */
-  guint64          n_unrequested;  /* blocks of wanted pieces neither received nor requested */
-};
-
-typedef struct {
-  gpointer      peer;
-  const guint8 *has;    /* NULL: the peer has every piece */
-  gsize         has_len;
-  const guint8 *only;   /* allowed-fast set while choked */
-  gsize         only_len;
-  TeBlock      *out;
-  guint         n;
-  guint         max;
-} Pick;
-
-static inline guint
-n_blocks_for (guint32 size)
-{
-  return MAX ((size + TE_BLOCK_SIZE - 1) / TE_BLOCK_SIZE, 1);
-}
-
-static inline gboolean
-is_wanted (TePicker *p,
-           guint     piece)
-{
-  return p->prio[piece] != TE_PRIORITY_SKIP && !te_bitfield_get (p->have, piece);
-}
 
 static inline guint
 level_of (TePicker *p,
@@ -143,15 +73,6 @@ free_blocks (TePicker *p,
   return pp->n_blocks - pp->n_received - pp->n_requested;
 }
 
-static inline void
-free_changed (TePicker *p,
-              guint     piece,
-              gint      delta)
-{
-  if (is_wanted (p, piece))
-    p->n_unrequested += delta;
-}
-
 static inline guint64
 piece_mask (guint piece)
 {
@@ -177,21 +98,6 @@ load_word (const guint8 *bytes,
   for (gsize i = off; i < len; i++)
     word |= (guint64) bytes[i] << (56 - 8 * (i - off));
   return word;
-}
-
-static inline gboolean
-bytes_get (const guint8 *bytes,
-           guint         bit)
-{
-  return (bytes[bit >> 3] >> (7 - (bit & 7))) & 1;
-}
-
-static inline gboolean
-pick_can (const Pick *k,
-          guint       piece)
-{
-  return (k->has == NULL || bytes_get (k->has, piece)) &&
-         (k->only == NULL || bytes_get (k->only, piece));
 }
 
 /* Bucketed order */
@@ -308,186 +214,14 @@ piece_enter (TePicker *p,
   move_piece (p, piece, from, bucket_of (p, piece));
 }
 
-/* In-progress pieces */
-
-static guint
-missing (const Partial *pp)
-{
-  return pp->n_blocks - pp->n_received;
-}
-
-static void
-active_swap (TePicker *p,
-             guint     a,
-             guint     b)
-{
-  Partial *pa = p->active->pdata[a], *pb = p->active->pdata[b];
-
-  p->active->pdata[a] = pb;
-  p->active->pdata[b] = pa;
-  pb->rank = a;
-  pa->rank = b;
-}
-
-static void
-active_fix (TePicker *p,
-            Partial  *pp)
-{
-  while (pp->rank > 0 && missing (p->active->pdata[pp->rank - 1]) > missing (pp))
-    active_swap (p, pp->rank - 1, pp->rank);
-  while (pp->rank + 1 < p->active->len && missing (p->active->pdata[pp->rank + 1]) < missing (pp))
-    active_swap (p, pp->rank, pp->rank + 1);
-}
-
-static Partial *
-partial_get (TePicker *p,
-             guint     piece)
-{
-  Partial *pp = p->partial_of[piece];
-
-  if (pp != NULL)
-    return pp;
-  if (p->pool->len > 0)
-    pp = g_ptr_array_steal_index_fast (p->pool, p->pool->len - 1);
-  else
-    {
-      pp = g_new0 (Partial, 1);
-      pp->blocks = g_new0 (Block, p->max_blocks);
-    }
-  pp->piece = piece;
-  pp->size = p->piece_size (piece, p->user_data);
-  pp->n_blocks = n_blocks_for (pp->size);
-  g_assert (pp->n_blocks <= p->max_blocks);
-  pp->n_received = 0;
-  pp->n_requested = 0;
-  memset (pp->blocks, 0, pp->n_blocks * sizeof (Block));
-  pp->rank = p->active->len;
-  g_ptr_array_add (p->active, pp);
-  p->partial_of[piece] = pp;
-  active_fix (p, pp);
-  return pp;
-}
-
-static void
-partial_release (TePicker *p,
-                 Partial  *pp)
-{
-  g_ptr_array_remove_index (p->active, pp->rank);
-  for (guint i = pp->rank; i < p->active->len; i++)
-    ((Partial *) p->active->pdata[i])->rank = i;
-  p->partial_of[pp->piece] = NULL;
-  g_ptr_array_add (p->pool, pp);
-}
-
-/* A piece with nothing received or requested is the same as one never started. */
-static void
-partial_maybe_release (TePicker *p,
-                       Partial  *pp)
-{
-  if (pp->n_received == 0 && pp->n_requested == 0)
-    partial_release (p, pp);
-}
-
-static Block *
-find_block (TePicker *p,
-            guint     piece,
-            guint32   begin,
-            Partial **pp_out)
-{
-  Partial *pp;
-
-  if (piece >= p->n_pieces || begin % TE_BLOCK_SIZE != 0)
-    return NULL;
-  pp = p->partial_of[piece];
-  if (pp == NULL || begin / TE_BLOCK_SIZE >= pp->n_blocks)
-    return NULL;
-  *pp_out = pp;
-  return &pp->blocks[begin / TE_BLOCK_SIZE];
-}
-
-static gboolean
-block_has_requester (const Block *b,
-                     gpointer     peer)
-{
-  for (guint i = 0; i < b->n_req; i++)
-    if (b->req[i] == peer)
-      return TRUE;
-  return FALSE;
-}
-
-/* Returns TRUE when @peer was a requester. */
-static gboolean
-block_drop_requester (TePicker *p,
-                      Partial  *pp,
-                      Block    *b,
-                      gpointer  peer)
-{
-  for (guint i = 0; i < b->n_req; i++)
-    if (b->req[i] == peer)
-      {
-        b->req[i] = b->req[--b->n_req];
-        if (b->n_req == 0 && !b->received)
-          {
-            pp->n_requested--;
-            free_changed (p, pp->piece, 1);
-          }
-        return TRUE;
-      }
-  return FALSE;
-}
-
 /* Picking */
-
-static void
-assign (TePicker *p,
-        Pick     *k,
-        Partial  *pp,
-        guint     j)
-{
-  Block *b = &pp->blocks[j];
-  TeBlock *out = &k->out[k->n++];
-
-  if (b->n_req++ == 0)
-    {
-      pp->n_requested++;
-      free_changed (p, pp->piece, -1);
-    }
-  b->req[b->n_req - 1] = k->peer;
-  out->piece = pp->piece;
-  out->begin = j * TE_BLOCK_SIZE;
-  out->length = MIN (TE_BLOCK_SIZE, pp->size - out->begin);
-}
-
-static void
-take_free_blocks (TePicker *p,
-                  Pick     *k,
-                  Partial  *pp)
-{
-  for (guint j = 0; j < pp->n_blocks && k->n < k->max; j++)
-    if (!pp->blocks[j].received && pp->blocks[j].n_req == 0)
-      assign (p, k, pp, j);
-}
 
 static void
 start_piece (TePicker *p,
              Pick     *k,
              guint     piece)
 {
-  take_free_blocks (p, k, partial_get (p, piece));
-}
-
-static void
-pick_partials (TePicker *p,
-               Pick     *k)
-{
-  for (guint i = 0; i < p->active->len && k->n < k->max; i++)
-    {
-      Partial *pp = p->active->pdata[i];
-
-      if (pp->n_blocks - pp->n_received - pp->n_requested > 0 &&
-          is_wanted (p, pp->piece) && pick_can (k, pp->piece))
-        take_free_blocks (p, k, pp);
-    }
+  _te_picker_take_free_blocks (p, k, _te_picker_partial_get (p, piece));
 }
 
 /* Starts every new piece of @level the peer can give, in index order over [lo, hi). */
@@ -615,29 +349,6 @@ pick_rarest (TePicker *p,
     }
 }
 
-static void
-pick_endgame (TePicker *p,
-              Pick     *k)
-{
-  /* First give a second requester to blocks that have one, then a third. */
-  for (guint limit = 2; limit <= TE_PICKER_ENDGAME_REQUESTERS; limit++)
-    for (guint i = 0; i < p->active->len && k->n < k->max; i++)
-      {
-        Partial *pp = p->active->pdata[i];
-
-        if (!is_wanted (p, pp->piece) || !pick_can (k, pp->piece))
-          continue;
-        for (guint j = 0; j < pp->n_blocks && k->n < k->max; j++)
-          {
-            Block *b = &pp->blocks[j];
-
-            if (!b->received && b->n_req > 0 && b->n_req < limit &&
-                !block_has_requester (b, k->peer))
-              assign (p, k, pp, j);
-          }
-      }
-}
-
 /* Public API */
 
 TePicker *
@@ -682,22 +393,13 @@ te_picker_new (guint           n_pieces,
   return p;
 }
 
-static void
-partial_free (gpointer data)
-{
-  Partial *pp = data;
-
-  g_free (pp->blocks);
-  g_free (pp);
-}
-
 void
 te_picker_free (TePicker *p)
 {
   if (p == NULL)
     return;
-  g_ptr_array_set_free_func (p->pool, partial_free);
-  g_ptr_array_set_free_func (p->active, partial_free);
+  g_ptr_array_set_free_func (p->pool, _te_picker_partial_free);
+  g_ptr_array_set_free_func (p->active, _te_picker_partial_free);
   g_ptr_array_unref (p->pool);
   g_ptr_array_unref (p->active);
   for (guint level = 0; level < N_LEVELS; level++)
@@ -734,7 +436,7 @@ te_picker_set_have (TePicker         *p,
       Partial *pp = p->active->pdata[i - 1];
 
       if (te_bitfield_get (p->have, pp->piece))
-        partial_release (p, pp);
+        _te_picker_partial_release (p, pp);
     }
   p->n_unrequested = 0;
   for (guint level = 0; level < N_LEVELS; level++)
@@ -907,7 +609,7 @@ te_picker_pick (TePicker         *p,
   if (peer_has != NULL)
     k.has = te_bitfield_bytes (peer_has, &k.has_len);
 
-  pick_partials (p, &k);
+  _te_picker_pick_partials (p, &k);
   if (k.n < k.max)
     {
       if (p->sequential)
@@ -918,109 +620,8 @@ te_picker_pick (TePicker         *p,
         pick_rarest (p, &k);
     }
   if (k.n < k.max && te_picker_in_endgame (p))
-    pick_endgame (p, &k);
+    _te_picker_pick_endgame (p, &k);
   return k.n;
-}
-
-/**
- * te_picker_block_received:
- * @cancel_peers: (nullable): room for %TE_PICKER_MAX_CANCEL peers that also
- *   requested this block and should be sent a cancel
- *
- * Records a block. Data for a block nobody requested is kept when the piece is
- * still wanted; data for a piece we have is ignored.
- */
-void
-te_picker_block_received (TePicker  *p,
-                          gpointer   peer,
-                          guint      piece,
-                          guint32    begin,
-                          gpointer  *cancel_peers,
-                          guint     *n_cancel,
-                          gboolean  *piece_complete)
-{
-  Partial *pp = NULL;
-  Block *b;
-  guint n = 0;
-
-  if (n_cancel != NULL)
-    *n_cancel = 0;
-  if (piece_complete != NULL)
-    *piece_complete = FALSE;
-  g_return_if_fail (p != NULL && piece < p->n_pieces);
-
-  if (!is_wanted (p, piece) && p->partial_of[piece] == NULL)
-    return;
-  if (begin % TE_BLOCK_SIZE != 0 ||
-      begin / TE_BLOCK_SIZE >= n_blocks_for (p->piece_size (piece, p->user_data)))
-    return;
-  partial_get (p, piece);
-  b = find_block (p, piece, begin, &pp);
-  if (b->received)
-    return;
-
-  for (guint i = 0; i < b->n_req; i++)
-    if (b->req[i] != peer && cancel_peers != NULL && n < TE_PICKER_MAX_CANCEL)
-      cancel_peers[n++] = b->req[i];
-  if (b->n_req > 0)
-    pp->n_requested--;
-  else
-    free_changed (p, piece, -1);
-  b->n_req = 0;
-  b->received = TRUE;
-  pp->n_received++;
-  active_fix (p, pp);
-
-  if (n_cancel != NULL)
-    *n_cancel = n;
-  if (piece_complete != NULL)
-    *piece_complete = pp->n_received == pp->n_blocks;
-}
-
-gboolean
-te_picker_is_requested_by (TePicker *p,
-                           gpointer  peer,
-                           guint     piece,
-                           guint32   begin)
-{
-  Partial *pp;
-  Block *b;
-
-  g_return_val_if_fail (p != NULL, FALSE);
-  b = find_block (p, piece, begin, &pp);
-  return b != NULL && block_has_requester (b, peer);
-}
-
-void
-te_picker_cancel_block (TePicker *p,
-                        gpointer  peer,
-                        guint     piece,
-                        guint32   begin)
-{
-  Partial *pp;
-  Block *b;
-
-  g_return_if_fail (p != NULL);
-  b = find_block (p, piece, begin, &pp);
-  if (b != NULL && block_drop_requester (p, pp, b, peer))
-    partial_maybe_release (p, pp);
-}
-
-/* O(P * blocks per piece): on disconnect or choke only. */
-void
-te_picker_peer_gone (TePicker *p,
-                     gpointer  peer)
-{
-  g_return_if_fail (p != NULL);
-
-  for (guint i = p->active->len; i > 0; i--)
-    {
-      Partial *pp = p->active->pdata[i - 1];
-
-      for (guint j = 0; j < pp->n_blocks; j++)
-        block_drop_requester (p, pp, &pp->blocks[j], peer);
-      partial_maybe_release (p, pp);
-    }
 }
 
 /* Outstanding requests for the piece are forgotten: later data for it is ignored. */
@@ -1037,37 +638,8 @@ te_picker_piece_verified (TePicker *p,
   from = piece_leave (p, piece);
   te_bitfield_set (p->have, piece, TRUE);
   if (p->partial_of[piece] != NULL)
-    partial_release (p, p->partial_of[piece]);
+    _te_picker_partial_release (p, p->partial_of[piece]);
   piece_enter (p, piece, from);
-}
-
-guint
-te_picker_piece_failed (TePicker *p,
-                        guint     piece)
-{
-  Partial *pp;
-
-  g_return_val_if_fail (p != NULL && piece < p->n_pieces, 0);
-
-  if (p->fails[piece] < G_MAXUINT16)
-    p->fails[piece]++;
-  pp = p->partial_of[piece];
-  if (pp != NULL)
-    {
-      for (guint j = 0; j < pp->n_blocks; j++)
-        if (pp->blocks[j].received)
-          {
-            pp->blocks[j].received = FALSE;
-            pp->n_received--;
-            if (pp->blocks[j].n_req > 0)
-              pp->n_requested++;
-            else
-              free_changed (p, piece, 1);
-          }
-      active_fix (p, pp);
-      partial_maybe_release (p, pp);
-    }
-  return p->fails[piece];
 }
 
 /* Every wanted block not yet received is requested by someone. */

@@ -128,7 +128,7 @@ te_token_bucket_wait_us (TeTokenBucket *b,
   need = MIN ((double) want, b->burst) - b->tokens;
   if (need <= EPSILON)
     return 0;
-  us = need * G_USEC_PER_SEC / (double) b->rate;
+  us = (need - EPSILON / 2) * G_USEC_PER_SEC / (double) b->rate;
   return MAX ((gint64) us + ((double) (gint64) us < us), 1);
 }
 

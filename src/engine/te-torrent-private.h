@@ -42,6 +42,8 @@ typedef struct {
   gboolean        peer_interested;
   TeBitfield     *allowed_fast;     /* pieces they let us fetch while choked */
 
+  TeBlock         cancelled[64];    /* recently cancelled: late data for these is fine */
+  guint           n_cancelled;
   Request        *requests;         /* ours to them, in flight */
   guint           n_requests;
   guint           max_requests;

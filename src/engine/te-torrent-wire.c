@@ -265,12 +265,33 @@ take_request (PeerSlot *slot,
 }
 
 static void
+remember_cancel (PeerSlot *slot,
+                 TeBlock   b)
+{
+  slot->cancelled[slot->n_cancelled++ % G_N_ELEMENTS (slot->cancelled)] = b;
+}
+
+static gboolean
+was_cancelled (PeerSlot *slot,
+               guint     piece,
+               guint32   begin)
+{
+  guint n = MIN (slot->n_cancelled, G_N_ELEMENTS (slot->cancelled));
+
+  for (guint i = 0; i < n; i++)
+    if (slot->cancelled[i].piece == piece && slot->cancelled[i].begin == begin)
+      return TRUE;
+  return FALSE;
+}
+
+static void
 cancel_request (TeTorrent *self,
                 PeerSlot  *slot,
                 guint      index)
 {
   TeBlock b = slot->requests[index].block;
 
+  remember_cancel (slot, b);
   te_peer_send_request (slot->peer, TE_WIRE_CANCEL, b.piece, b.begin, b.length);
   te_picker_cancel_block (self->picker, slot, b.piece, b.begin);
   memmove (&slot->requests[index], &slot->requests[index + 1],
@@ -401,13 +422,11 @@ handle_piece (TeTorrent       *self,
   if (!take_request (slot, msg->index, msg->begin, &sent_us))
     {
       /* Late replies to cancelled requests are normal; data nobody asked for is not. */
-      if (te_bitfield_get (self->have, msg->index)
-          || !te_picker_is_requested_by (self->picker, slot, msg->index, msg->begin))
-        {
-          slot->down_payload += msg->data_len;
-          account_download (self, msg->data_len);
-          return TRUE;
-        }
+      if (!was_cancelled (slot, msg->index, msg->begin))
+        return protocol_error (self, slot, "piece data that was not requested", TRUE);
+      slot->down_payload += msg->data_len;
+      account_download (self, msg->data_len);
+      return TRUE;
     }
   else
     {
@@ -468,6 +487,7 @@ handle_piece (TeTorrent       *self,
           {
             te_peer_send_request (other->peer, TE_WIRE_CANCEL, msg->index, msg->begin,
                                   other->requests[r].block.length);
+            remember_cancel (other, other->requests[r].block);
             memmove (&other->requests[r], &other->requests[r + 1],
                      (other->n_requests - r - 1) * sizeof (Request));
             other->n_requests--;
