@@ -191,10 +191,25 @@ add_peers (TeTorrent *torrent,
   return TRUE;
 }
 
+static void
+print_summary (Run *run)
+{
+  TeTorrentStats s;
+  g_autofree char *down = NULL, *up = NULL;
+
+  te_torrent_get_stats (run->torrent, &s);
+  down = g_format_size_full (s.downloaded, G_FORMAT_SIZE_IEC_UNITS);
+  up = g_format_size_full (s.uploaded, G_FORMAT_SIZE_IEC_UNITS);
+  fprintf (stderr, "Summary: downloaded %s, uploaded %s, %u/%u pieces, hash failures %u, "
+           "PEX sent %u received %u\n", down, up, s.pieces_have, s.pieces_total, s.hash_failures,
+           s.pex_sent, s.pex_received);
+}
+
 static int
 run_torrent (const char *source,
              const char *save_path,
              gboolean    seed_only,
+             gboolean    super_seed,
              double      seed_ratio,
              gint64      seed_time_s,
              gboolean    sequential,
@@ -241,6 +256,7 @@ run_torrent (const char *source,
   if (!add_peers (torrent, peers))
     return te_cli_fail ("--peer takes HOST:PORT with a numeric address");
   te_torrent_set_sequential (torrent, sequential);
+  te_torrent_set_super_seeding (torrent, super_seed);
 
   run.loop = loop;
   run.engine = engine;
@@ -260,6 +276,7 @@ run_torrent (const char *source,
   fprintf (stderr, "%s “%s” on port %u\n", seed_only ? "Seeding" : "Downloading",
            te_torrent_get_name (torrent), te_engine_get_port (engine));
   g_main_loop_run (loop);
+  print_summary (&run);
 
   g_source_remove (tick);
   g_source_remove (sigint);
@@ -302,7 +319,7 @@ te_cli_download (int    argc,
     return te_cli_fail ("download takes one .torrent file or magnet link");
   if (port > 65535 || port < -1)
     return te_cli_fail ("--port must be between 0 and 65535");
-  return run_torrent (argv[1], output ? output : ".", FALSE, seed_ratio, seed_time, sequential,
+  return run_torrent (argv[1], output ? output : ".", FALSE, FALSE, seed_ratio, seed_time, sequential,
                       peers, port, down_limit, up_limit);
 }
 
@@ -313,7 +330,10 @@ te_cli_seed (int    argc,
   g_auto(GStrv) peers = NULL;
   gint port = -1;
   gint64 up_limit = 0;
+  gboolean super_seed = FALSE;
   GOptionEntry entries[] = {
+    { "super-seed", 0, 0, G_OPTION_ARG_NONE, &super_seed,
+      "Show each peer one rare piece at a time (BEP 16), for a first seed", NULL },
     { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &peers, "Also connect to this peer", "HOST:PORT" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Listening port (0: any free port)", "N" },
     { "upload-limit", 0, 0, G_OPTION_ARG_INT64, &up_limit, "Upload limit, bytes/s", "N" },
@@ -331,5 +351,5 @@ te_cli_seed (int    argc,
     return te_cli_fail ("%s: not a folder", argv[2]);
   if (port > 65535 || port < -1)
     return te_cli_fail ("--port must be between 0 and 65535");
-  return run_torrent (argv[1], argv[2], TRUE, -1, -1, FALSE, peers, port, 0, up_limit);
+  return run_torrent (argv[1], argv[2], TRUE, super_seed, -1, -1, FALSE, peers, port, 0, up_limit);
 }

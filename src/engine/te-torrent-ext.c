@@ -32,7 +32,10 @@ _te_torrent_send_ext_handshake (TeTorrent *self,
   g_autoptr(GBytes) payload = te_ext_build_handshake (pex_allowed (self), size,
                                                       te_engine_get_port (self->engine), 500,
                                                       addr ? g_inet_socket_address_get_address (addr) : NULL,
-                                                      _te_torrent_is_seeding (self));
+                                                      /* A super-seed looks like a peer with
+                                                       * little, or it is dropped as useless. */
+                                                      _te_torrent_is_seeding (self)
+                                                      && !self->super_seeding);
 
   te_peer_send_extended (slot->peer, TE_EXT_HANDSHAKE_ID, g_bytes_get_data (payload, NULL),
                          g_bytes_get_size (payload));

@@ -64,6 +64,8 @@ typedef struct {
   guint64         down_rate;
   guint64         up_rate;
 
+  guint           super_offer;      /* piece advertised while super-seeding */
+  gboolean        super_revealed;   /* shown everything: nobody else to spread to */
   guint           metadata_requests;
   gint64          last_pex_us;
   GPtrArray      *pex_sent;         /* addresses already told to this peer */
@@ -117,7 +119,8 @@ struct _TeTorrent
   GCancellable     *cancellable;
   gboolean          sequential;
   gboolean          super_seeding;
-  GHashTable       *unwanted_files;  /* file index set, applied when metadata arrives */
+  TeSuperSeed      *super_seed;
+  GHashTable       *file_priorities; /* file index → TePriority + 1, applied when metadata arrives */
 
   GPtrArray        *peers;           /* TePeer, owned */
   GHashTable       *known;           /* key → KnownPeer */
@@ -190,6 +193,9 @@ void      _te_torrent_fill_requests      (TeTorrent          *self,
 void      _te_torrent_serve              (TeTorrent          *self,
                                           PeerSlot           *slot);
 void      _te_torrent_announce_pieces    (TeTorrent          *self);
+void      _te_torrent_super_seed_offer   (TeTorrent          *self);
+void      _te_torrent_recount_interest   (TeTorrent          *self,
+                                          PeerSlot           *slot);
 void      _te_torrent_update_interest    (TeTorrent          *self,
                                           PeerSlot           *slot);
 void      _te_torrent_check_timeouts     (TeTorrent          *self,

@@ -68,6 +68,76 @@ count_interesting (TeTorrent *self,
 }
 
 void
+_te_torrent_recount_interest (TeTorrent *self,
+                              PeerSlot  *slot)
+{
+  if (slot->has_all || slot->has)
+    slot->interesting = count_interesting (self, slot);
+  _te_torrent_update_interest (self, slot);
+  _te_torrent_fill_requests (self, slot);
+}
+
+static gboolean
+super_seed_active (TeTorrent *self)
+{
+  return self->super_seeding && _te_torrent_is_seeding (self) && self->metainfo != NULL;
+}
+
+/* Offers each peer its next piece once its last one has spread. */
+void
+_te_torrent_super_seed_offer (TeTorrent *self)
+{
+  if (!super_seed_active (self))
+    return;
+  if (self->super_seed == NULL)
+    self->super_seed = te_super_seed_new (te_metainfo_get_n_pieces (self->metainfo));
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+      guint piece;
+
+      if (slot == NULL || !slot->handshaken || te_peer_get_state (slot->peer) != TE_PEER_ACTIVE
+          || slot->has_all || slot->super_revealed)
+        continue;
+      piece = te_super_seed_offer (self->super_seed, slot, slot->has);
+      if (piece != G_MAXUINT && piece != slot->super_offer)
+        {
+          slot->super_offer = piece;
+          te_peer_send_index (slot->peer, TE_WIRE_HAVE, piece);
+        }
+    }
+}
+
+static void
+super_seed_saw (TeTorrent *self,
+                PeerSlot  *slot,
+                guint      piece)
+{
+  guint others = 0;
+
+  if (self->super_seed != NULL)
+    te_super_seed_peer_has (self->super_seed, slot, piece);
+  if (piece != slot->super_offer || slot->super_revealed)
+    return;
+  /* BEP 16 waits for the piece to show up elsewhere; with no other leecher
+   * it never would, so this peer is shown everything instead. */
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      PeerSlot *other = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+
+      if (other && other != slot && other->handshaken && !peer_is_seed (self, other))
+        others++;
+    }
+  if (others == 0)
+    {
+      slot->super_revealed = TRUE;
+      for (guint p = 0; p < te_bitfield_size (self->have); p++)
+        if (!te_bitfield_get (slot->has, p))
+          te_peer_send_index (slot->peer, TE_WIRE_HAVE, p);
+    }
+}
+
+void
 _te_torrent_update_interest (TeTorrent *self,
                              PeerSlot  *slot)
 {
@@ -145,7 +215,10 @@ void
 _te_torrent_peer_ready (TeTorrent *self,
                         PeerSlot  *slot)
 {
+  slot->super_offer = G_MAXUINT;
   send_have_state (self, slot);
+  /* The first offer goes before anything that could make us look useless. */
+  _te_torrent_super_seed_offer (self);
   if (slot->extended)
     _te_torrent_send_ext_handshake (self, slot);
 }
@@ -186,6 +259,8 @@ void
 _te_torrent_peer_gone (TeTorrent *self,
                        PeerSlot  *slot)
 {
+  if (self->super_seed != NULL)
+    te_super_seed_peer_gone (self->super_seed, slot);
   if (self->picker != NULL)
     {
       te_picker_peer_gone (self->picker, slot);
@@ -755,6 +830,17 @@ handle_bitfield (TeTorrent       *self,
     return protocol_error (self, slot, "bitfield of the wrong size or with spare bits set", TRUE);
   if (self->state != TE_TORRENT_STATE_CHECKING)
     count_availability (self, slot);
+  if (super_seed_active (self))
+    {
+      for (guint p = 0; p < te_bitfield_size (slot->has); p++)
+        if (te_bitfield_get (slot->has, p))
+          {
+            if (self->super_seed == NULL)
+              self->super_seed = te_super_seed_new (te_bitfield_size (slot->has));
+            super_seed_saw (self, slot, p);
+          }
+      _te_torrent_super_seed_offer (self);
+    }
   return TRUE;
 }
 
@@ -796,6 +882,11 @@ handle_have (TeTorrent       *self,
   if (self->state == TE_TORRENT_STATE_CHECKING)
     return TRUE;
   te_picker_peer_add_have (self->picker, msg->index);
+  if (super_seed_active (self))
+    {
+      super_seed_saw (self, slot, msg->index);
+      _te_torrent_super_seed_offer (self);
+    }
   if (te_bitfield_get (self->wanted, msg->index) && !te_bitfield_get (self->have, msg->index))
     {
       slot->interesting++;

@@ -79,7 +79,8 @@ te_torrent_finalize (GObject *object)
   g_clear_pointer (&self->known, g_hash_table_unref);
   g_clear_pointer (&self->pieces, g_hash_table_unref);
   g_clear_pointer (&self->reads, g_hash_table_unref);
-  g_clear_pointer (&self->unwanted_files, g_hash_table_unref);
+  g_clear_pointer (&self->file_priorities, g_hash_table_unref);
+  g_clear_pointer (&self->super_seed, te_super_seed_free);
   g_clear_pointer (&self->magnet_trackers, g_ptr_array_unref);
   g_clear_pointer (&self->picker, te_picker_free);
   g_clear_pointer (&self->choker, te_choker_free);
@@ -134,7 +135,7 @@ te_torrent_init (TeTorrent *self)
   self->known = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, known_peer_free);
   self->pieces = g_hash_table_new_full (NULL, NULL, NULL, piece_buf_free);
   self->reads = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
-  self->unwanted_files = g_hash_table_new (NULL, NULL);
+  self->file_priorities = g_hash_table_new (NULL, NULL);
   self->magnet_trackers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   self->choker = te_choker_new (4);
   self->cancellable = g_cancellable_new ();
@@ -228,31 +229,41 @@ piece_size_cb (guint    piece,
   return te_metainfo_get_piece_size (TE_METAINFO (user_data), piece);
 }
 
+static TePriority
+file_priority (TeTorrent *self,
+               guint      index)
+{
+  gpointer v = g_hash_table_lookup (self->file_priorities, GUINT_TO_POINTER (index));
+
+  return v ? (TePriority) (GPOINTER_TO_UINT (v) - 1) : TE_PRIORITY_NORMAL;
+}
+
+/* A piece takes the highest priority of the files with bytes in it; it is
+ * wanted when any of them is. */
 static void
 apply_priorities (TeTorrent *self)
 {
   TeMetainfo *meta = self->metainfo;
   guint n = te_metainfo_get_n_pieces (meta);
-  g_autofree guint8 *wanted = g_malloc0 (n);
+  guint64 pl = te_metainfo_get_piece_length (meta);
+  g_autofree guint8 *prio = g_malloc0 (n);
 
-  /* A piece is wanted when any wanted file has bytes in it. */
   for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
     {
       const TeFile *f = te_metainfo_get_file (meta, i);
-      guint64 pl = te_metainfo_get_piece_length (meta);
+      TePriority p = file_priority (self, i);
 
-      if (f->length == 0 || (f->attrs & TE_FILE_ATTR_PAD)
-          || g_hash_table_contains (self->unwanted_files, GUINT_TO_POINTER (i)))
+      if (f->length == 0 || (f->attrs & TE_FILE_ATTR_PAD) || p == TE_PRIORITY_SKIP)
         continue;
-      for (guint64 p = f->offset / pl; p <= (f->offset + f->length - 1) / pl && p < n; p++)
-        wanted[p] = 1;
+      for (guint64 piece = f->offset / pl; piece <= (f->offset + f->length - 1) / pl && piece < n; piece++)
+        prio[piece] = MAX (prio[piece], (guint8) p);
     }
   g_clear_pointer (&self->wanted, te_bitfield_free);
   self->wanted = te_bitfield_new (n);
   for (guint p = 0; p < n; p++)
     {
-      te_picker_set_priority (self->picker, p, wanted[p] ? TE_PRIORITY_NORMAL : TE_PRIORITY_SKIP);
-      if (wanted[p])
+      te_picker_set_priority (self->picker, p, (TePriority) prio[p]);
+      if (prio[p] != TE_PRIORITY_SKIP)
         te_bitfield_set (self->wanted, p, TRUE);
     }
 }
@@ -613,19 +624,32 @@ te_torrent_set_sequential (TeTorrent *self,
 }
 
 void
-te_torrent_set_file_wanted (TeTorrent *self,
-                            guint      file_index,
-                            gboolean   wanted)
+te_torrent_set_file_priority (TeTorrent  *self,
+                              guint       file_index,
+                              TePriority  priority)
 {
-  if (wanted)
-    g_hash_table_remove (self->unwanted_files, GUINT_TO_POINTER (file_index));
-  else
-    g_hash_table_add (self->unwanted_files, GUINT_TO_POINTER (file_index));
+  g_return_if_fail (priority <= TE_PRIORITY_HIGH);
+  g_hash_table_insert (self->file_priorities, GUINT_TO_POINTER (file_index),
+                       GUINT_TO_POINTER (priority + 1));
   if (self->picker)
     {
       apply_priorities (self);
       update_completion (self);
+      for (guint i = 0; i < self->peers->len; i++)
+        {
+          PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+          if (slot && slot->handshaken && self->have)
+            _te_torrent_recount_interest (self, slot);
+        }
     }
+}
+
+void
+te_torrent_set_file_wanted (TeTorrent *self,
+                            guint      file_index,
+                            gboolean   wanted)
+{
+  te_torrent_set_file_priority (self, file_index, wanted ? TE_PRIORITY_NORMAL : TE_PRIORITY_SKIP);
 }
 
 void
@@ -637,6 +661,13 @@ te_torrent_set_limits (TeTorrent *self,
   te_token_bucket_set_rate (&self->up_bucket, upload);
 }
 
+/**
+ * te_torrent_set_super_seeding:
+ *
+ * BEP 16: while seeding, each peer is shown one rare piece at a time instead
+ * of the whole bitfield, so a new torrent spreads with little upload. Takes
+ * effect for peers that connect afterwards.
+ */
 void
 te_torrent_set_super_seeding (TeTorrent *self,
                               gboolean   enabled)

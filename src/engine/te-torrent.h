@@ -6,6 +6,7 @@
 #include "te-bitfield.h"
 #include "te-engine.h"
 #include "te-metainfo.h"
+#include "te-picker.h"
 
 G_BEGIN_DECLS
 
@@ -61,6 +62,9 @@ void            te_torrent_set_sequential   (TeTorrent            *self,
 void            te_torrent_set_file_wanted  (TeTorrent            *self,
                                              guint                 file_index,
                                              gboolean              wanted);
+void            te_torrent_set_file_priority (TeTorrent           *self,
+                                              guint                file_index,
+                                              TePriority           priority);
 void            te_torrent_set_limits       (TeTorrent            *self,
                                              guint64               download,
                                              guint64               upload);
