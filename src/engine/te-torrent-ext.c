@@ -407,7 +407,7 @@ _te_torrent_handle_extended (TeTorrent       *self,
         {
           g_autoptr(GInetSocketAddress) addr = listen_address (slot);
           if (addr)
-            _te_torrent_learn_peer (self, addr);
+            _te_torrent_learn_listener (self, slot, addr);
         }
       if (self->metainfo == NULL && self->metadata == NULL && slot->ext.metadata_size > 0)
         start_metadata (self, (gsize) slot->ext.metadata_size);

@@ -67,6 +67,25 @@ _te_torrent_learn_peer (TeTorrent          *self,
   g_hash_table_insert (self->known, k->key, k);
 }
 
+/* An incoming peer told us where it listens: remember the address as one we
+ * are connected to, so we do not dial it a second time. */
+void
+_te_torrent_learn_listener (TeTorrent          *self,
+                            PeerSlot           *slot,
+                            GInetSocketAddress *address)
+{
+  g_autofree char *key = address_key (address);
+  KnownPeer *k;
+
+  _te_torrent_learn_peer (self, address);
+  k = g_hash_table_lookup (self->known, key);
+  if (k == NULL)
+    return;
+  k->connected = TRUE;
+  g_free (slot->listen_key);
+  slot->listen_key = g_steal_pointer (&key);
+}
+
 static PeerSlot *
 slot_new (TeTorrent *self,
           TePeer    *peer)
@@ -196,6 +215,16 @@ closed_cb (TePeer     *peer,
               k->failures = 0;
               k->next_attempt_us = g_get_monotonic_time () + BACKOFF_FIRST_US;
             }
+        }
+    }
+  if (slot != NULL && slot->listen_key != NULL)
+    {
+      KnownPeer *k = g_hash_table_lookup (self->known, slot->listen_key);
+
+      if (k != NULL)
+        {
+          k->connected = FALSE;
+          k->next_attempt_us = g_get_monotonic_time () + BACKOFF_FIRST_US;
         }
     }
   if (slot != NULL)

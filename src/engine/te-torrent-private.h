@@ -64,6 +64,7 @@ typedef struct {
   guint64         down_rate;
   guint64         up_rate;
 
+  char           *listen_key;       /* incoming peers: "host:port" they listen on */
   guint           super_offer;      /* piece advertised while super-seeding */
   gboolean        super_revealed;   /* shown everything: nobody else to spread to */
   guint           metadata_requests;
@@ -176,6 +177,9 @@ gboolean  _te_torrent_matches_hash       (TeTorrent          *self,
                                           const guint8        info_hash[20]);
 void      _te_torrent_connect_more       (TeTorrent          *self);
 void      _te_torrent_learn_peer         (TeTorrent          *self,
+                                          GInetSocketAddress *address);
+void      _te_torrent_learn_listener     (TeTorrent          *self,
+                                          PeerSlot           *slot,
                                           GInetSocketAddress *address);
 void      _te_torrent_drop_all_peers     (TeTorrent          *self,
                                           const char         *reason);

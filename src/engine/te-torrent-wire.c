@@ -42,6 +42,7 @@ _te_torrent_slot_free (gpointer data)
   te_bitfield_free (slot->allowed_fast);
   g_clear_pointer (&slot->early_bitfield, g_bytes_unref);
   g_clear_pointer (&slot->pex_sent, g_ptr_array_unref);
+  g_free (slot->listen_key);
   g_free (slot->requests);
   g_free (slot->incoming);
   g_free (slot);
