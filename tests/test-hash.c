@@ -364,6 +364,42 @@ test_merkle_data_root_blocks (void)
   g_assert_cmpmem (root, sizeof root, expected, sizeof expected);
 }
 
+
+/* BEP 52 proofs: every aligned range of every length verifies against the
+ * root, with the uncles te_merkle_proof() picks; a changed hash does not. */
+static void
+test_merkle_proof (void)
+{
+  const guint pad_height = 1;
+  guint n_leaves = 11;                 /* padded to 16 */
+  gsize width = te_next_pow2 (n_leaves);
+  g_autofree guint8 *leaves = g_malloc (n_leaves * TE_SHA256_LEN);
+  g_autofree guint8 *out = g_malloc ((width + 8) * TE_SHA256_LEN);
+  guint8 root[TE_SHA256_LEN];
+
+  for (guint i = 0; i < n_leaves; i++)
+    te_sha256 (&i, sizeof i, leaves + i * TE_SHA256_LEN);
+  te_merkle_root (leaves, n_leaves, width, pad_height, root);
+
+  for (gsize length = 2; length <= width; length *= 2)
+    for (gsize index = 0; index < width; index += length)
+      {
+        guint n = te_merkle_proof (leaves, n_leaves, width, pad_height, index, length, 64, out);
+        guint n_uncles = n - (guint) length;
+
+        g_assert_cmpuint (n_uncles, ==, te_log2 (width) - te_log2 (length));
+        g_assert_true (te_merkle_verify_proof (out, length, index, out + length * TE_SHA256_LEN,
+                                               n_uncles, pad_height, root));
+        out[5] ^= 1;
+        g_assert_false (te_merkle_verify_proof (out, length, index, out + length * TE_SHA256_LEN,
+                                                n_uncles, pad_height, root));
+      }
+
+  /* Fewer proof layers: only the uncles up to that layer. */
+  g_assert_cmpuint (te_merkle_proof (leaves, n_leaves, width, pad_height, 4, 2, 2, out), ==, 2 + 2);
+  g_assert_cmpuint (te_merkle_proof (leaves, n_leaves, width, pad_height, 4, 2, 0, out), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -383,6 +419,8 @@ main (int   argc,
   g_test_add_func ("/te/hash/merkle-root-three", test_merkle_root_three);
   g_test_add_func ("/te/hash/merkle-data-root-small", test_merkle_data_root_small);
   g_test_add_func ("/te/hash/merkle-data-root-blocks", test_merkle_data_root_blocks);
+
+  g_test_add_func ("/te/hash/merkle-proof", test_merkle_proof);
 
   return g_test_run ();
 }

@@ -147,6 +147,109 @@ te_merkle_data_root (const guint8 *data,
   te_merkle_root (leaves, n, width, 0, out);
 }
 
+static void
+hash_pair (const guint8 *left,
+           const guint8 *right,
+           guint8        out[TE_SHA256_LEN])
+{
+  guint8 pair[2 * TE_SHA256_LEN];
+
+  memcpy (pair, left, TE_SHA256_LEN);
+  memcpy (pair + TE_SHA256_LEN, right, TE_SHA256_LEN);
+  te_sha256 (pair, sizeof pair, out);
+}
+
+/**
+ * te_merkle_proof:
+ * @leaves: the base layer, @n_leaves hashes; past them the tree is padded
+ * @width: the padded width of the base layer, a power of two
+ * @pad_height: height above the 16 KiB leaves of the base layer
+ * @index: first requested hash, a multiple of @length
+ * @length: hashes requested, a power of two ≥ 2
+ * @proof_layers: ancestor layers asked for, counted from the base (BEP 52)
+ * @out: room for @length hashes and one uncle per layer of the tree
+ *
+ * Writes a BEP 52 `hashes` payload: the requested hashes, then the uncle hash
+ * of each proof layer that the requested hashes do not already cover, closest
+ * to the base first.
+ *
+ * Returns: how many hashes were written
+ */
+guint
+te_merkle_proof (const guint8 *leaves,
+                 gsize         n_leaves,
+                 gsize         width,
+                 guint         pad_height,
+                 gsize         index,
+                 gsize         length,
+                 guint         proof_layers,
+                 guint8       *out)
+{
+  guint height = te_log2 (width);
+  guint first = te_log2 (length);
+  guint count = 0;
+  g_autofree guint8 *level = g_malloc (MAX (width, 1) * TE_SHA256_LEN);
+  gsize n = width, node = index;
+
+  /* The padded base layer, then every layer above it, one at a time. */
+  for (gsize i = 0; i < width; i++)
+    {
+      if (i < n_leaves)
+        memcpy (level + i * TE_SHA256_LEN, leaves + i * TE_SHA256_LEN, TE_SHA256_LEN);
+      else
+        te_merkle_pad_hash (pad_height, level + i * TE_SHA256_LEN);
+    }
+  memcpy (out, level + index * TE_SHA256_LEN, length * TE_SHA256_LEN);
+  count = (guint) length;
+
+  for (guint j = 1; j < height; j++)
+    {
+      for (gsize i = 0; i < n / 2; i++)
+        hash_pair (level + 2 * i * TE_SHA256_LEN, level + (2 * i + 1) * TE_SHA256_LEN,
+                   level + i * TE_SHA256_LEN);
+      n /= 2;
+      node /= 2;
+      /* Layers the requested hashes cover need no uncle. */
+      if (j < first || j > proof_layers)
+        continue;
+      memcpy (out + (gsize) count * TE_SHA256_LEN, level + (node ^ 1) * TE_SHA256_LEN,
+              TE_SHA256_LEN);
+      count++;
+    }
+  return count;
+}
+
+/**
+ * te_merkle_verify_proof:
+ *
+ * Checks @length hashes starting at @index of a base layer against @root,
+ * with the uncles of a BEP 52 `hashes` message.
+ */
+gboolean
+te_merkle_verify_proof (const guint8 *hashes,
+                        gsize         length,
+                        gsize         index,
+                        const guint8 *uncles,
+                        guint         n_uncles,
+                        guint         pad_height,
+                        const guint8  root[TE_SHA256_LEN])
+{
+  guint8 node[TE_SHA256_LEN];
+  gsize pos = index / length;
+
+  if (length < 2 || (length & (length - 1)) != 0 || index % length != 0)
+    return FALSE;
+  te_merkle_root (hashes, length, length, pad_height, node);
+  for (guint u = 0; u < n_uncles; u++, pos /= 2)
+    {
+      if (pos % 2 == 0)
+        hash_pair (node, uncles + (gsize) u * TE_SHA256_LEN, node);
+      else
+        hash_pair (uncles + (gsize) u * TE_SHA256_LEN, node, node);
+    }
+  return memcmp (node, root, TE_SHA256_LEN) == 0;
+}
+
 char *
 te_hex_encode (const guint8 *data,
                gsize         len)

@@ -29,6 +29,22 @@ void     te_merkle_data_root (const guint8 *data,
                               gsize         width,
                               guint8        out[TE_SHA256_LEN]);
 
+guint    te_merkle_proof    (const guint8 *leaves,
+                             gsize         n_leaves,
+                             gsize         width,
+                             guint         pad_height,
+                             gsize         index,
+                             gsize         length,
+                             guint         proof_layers,
+                             guint8       *out);
+gboolean te_merkle_verify_proof (const guint8 *hashes,
+                                 gsize         length,
+                                 gsize         index,
+                                 const guint8 *uncles,
+                                 guint         n_uncles,
+                                 guint         pad_height,
+                                 const guint8  root[TE_SHA256_LEN]);
+
 gsize    te_next_pow2       (gsize        n);
 guint    te_log2            (gsize        pow2);
 

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "te-hash.h"
 #include "te-torrent-private.h"
 
 /* BEP 3 and BEP 6 messages of one torrent's peers: availability, interest,
@@ -902,6 +903,52 @@ handle_have (TeTorrent       *self,
   return TRUE;
 }
 
+/* BEP 52: piece-layer hashes with their proof, from the layers of a .torrent
+ * (a torrent fetched by magnet has none to give). Anything else is rejected. */
+static void
+serve_hashes (TeTorrent       *self,
+              PeerSlot        *slot,
+              const TeWireMsg *msg)
+{
+  const TeFile *file = NULL;
+  guint32 pl;
+  gsize width;
+  guint height;
+  g_autofree guint8 *out = NULL;
+  guint n;
+
+  for (guint i = 0; self->metainfo && i < te_metainfo_get_n_files (self->metainfo); i++)
+    {
+      const TeFile *f = te_metainfo_get_file (self->metainfo, i);
+
+      if (f->has_root && f->layer != NULL && memcmp (f->pieces_root, msg->pieces_root, 32) == 0)
+        {
+          file = f;
+          break;
+        }
+    }
+  if (file == NULL)
+    goto reject;
+  pl = te_metainfo_get_piece_length (self->metainfo);
+  height = te_log2 (pl / TE_MERKLE_BLOCK_SIZE);
+  width = te_next_pow2 (file->n_layer);
+  if (msg->base_layer != height || msg->length < 2 || msg->length > 512
+      || (msg->length & (msg->length - 1)) != 0 || msg->index % msg->length != 0
+      || msg->index >= width || msg->length > width || msg->proof_layers > 64)
+    goto reject;
+
+  out = g_malloc ((msg->length + te_log2 (width) + 1) * TE_SHA256_LEN);
+  n = te_merkle_proof (file->layer, file->n_layer, width, height, msg->index, msg->length,
+                       msg->proof_layers, out);
+  te_peer_send_hashes (slot->peer, TE_WIRE_HASHES, msg->pieces_root, msg->base_layer, msg->index,
+                       msg->length, msg->proof_layers, out, n);
+  return;
+
+reject:
+  te_peer_send_hashes (slot->peer, TE_WIRE_HASH_REJECT, msg->pieces_root, msg->base_layer,
+                       msg->index, msg->length, msg->proof_layers, NULL, 0);
+}
+
 gboolean
 _te_torrent_handle_message (TeTorrent       *self,
                             PeerSlot        *slot,
@@ -1011,9 +1058,7 @@ _te_torrent_handle_message (TeTorrent       *self,
       return _te_torrent_handle_extended (self, slot, msg);
 
     case TE_WIRE_HASH_REQUEST:
-      /* We do not serve merkle proofs yet: say so, as BEP 52 asks. */
-      te_peer_send_hashes (slot->peer, TE_WIRE_HASH_REJECT, msg->pieces_root, msg->base_layer,
-                           msg->index, msg->length, msg->proof_layers, NULL, 0);
+      serve_hashes (self, slot, msg);
       return TRUE;
 
     case TE_WIRE_HASHES:
