@@ -397,6 +397,27 @@ te_metainfo_get_piece_size (TeMetainfo *self,
   return (guint32) MIN ((guint64) self->piece_length, end - start);
 }
 
+/**
+ * te_metainfo_get_piece_padded_size:
+ *
+ * The piece's size counting the alignment gap after its file in a v2 torrent:
+ * other clients lay v2 files out with implicit padding and may ask for blocks
+ * that reach into it (it reads as zeros), even past the last file. Same as
+ * te_metainfo_get_piece_size() for v1 and hybrid torrents.
+ */
+guint32
+te_metainfo_get_piece_padded_size (TeMetainfo *self,
+                                   guint       piece)
+{
+  guint64 start = te_metainfo_get_piece_offset (self, piece);
+
+  g_return_val_if_fail (piece < self->n_pieces, 0);
+  /* libtorrent pads every file of a v2 torrent, the last one too. */
+  if (!self->has_v1)
+    return self->piece_length;
+  return (guint32) MIN ((guint64) self->piece_length, self->span - start);
+}
+
 const guint8 *
 te_metainfo_get_piece_hash (TeMetainfo *self,
                             guint       piece)

@@ -101,6 +101,8 @@ guint32       te_metainfo_get_piece_length    (TeMetainfo    *self);
 guint         te_metainfo_get_n_pieces        (TeMetainfo    *self);
 guint32       te_metainfo_get_piece_size      (TeMetainfo    *self,
                                                guint          piece);
+guint32       te_metainfo_get_piece_padded_size (TeMetainfo  *self,
+                                                 guint        piece);
 guint64       te_metainfo_get_piece_offset    (TeMetainfo    *self,
                                                guint          piece);
 const guint8 *te_metainfo_get_piece_hash      (TeMetainfo    *self,

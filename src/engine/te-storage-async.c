@@ -32,9 +32,12 @@ check_block (TeStorage *self,
              gsize      length,
              GError   **error)
 {
-  if (piece >= te_metainfo_get_n_pieces (te_storage_get_metainfo (self))
-      || begin > te_metainfo_get_piece_size (te_storage_get_metainfo (self), piece)
-      || length > te_metainfo_get_piece_size (te_storage_get_metainfo (self), piece) - begin)
+  TeMetainfo *meta = te_storage_get_metainfo (self);
+
+  /* Up to the padded size: v2 alignment gaps read as zeros and take no writes. */
+  if (piece >= te_metainfo_get_n_pieces (meta)
+      || begin > te_metainfo_get_piece_padded_size (meta, piece)
+      || length > te_metainfo_get_piece_padded_size (meta, piece) - begin)
     {
       g_set_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
                    "Block %u:%u+%" G_GSIZE_FORMAT " lies outside the torrent", piece, begin, length);

@@ -335,7 +335,11 @@ do_io (TeStorage *self,
   guint n_files = te_metainfo_get_n_files (meta);
   guint fi;
 
-  if (offset > te_metainfo_get_span (meta) || len > te_metainfo_get_span (meta) - offset)
+  guint64 limit = te_metainfo_has_v1 (meta)
+                  ? te_metainfo_get_span (meta)
+                  : (guint64) te_metainfo_get_n_pieces (meta) * te_metainfo_get_piece_length (meta);
+
+  if (offset > limit || len > limit - offset)
     {
       g_set_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
                    "Range %" G_GUINT64_FORMAT "+%" G_GSIZE_FORMAT " lies outside the torrent",

@@ -725,7 +725,7 @@ _te_torrent_serve (TeTorrent *self,
               waiting = g_ptr_array_new ();
               g_hash_table_insert (self->reads, GUINT_TO_POINTER (b->piece), waiting);
               te_storage_read_block_async (self->storage, b->piece, 0,
-                                           te_metainfo_get_piece_size (self->metainfo, b->piece),
+                                           te_metainfo_get_piece_padded_size (self->metainfo, b->piece),
                                            self->cancellable, piece_read_cb, op);
             }
           if (!g_ptr_array_find (waiting, slot, NULL))
@@ -769,10 +769,14 @@ handle_request (TeTorrent       *self,
 
   if (self->metainfo == NULL || msg->index >= te_metainfo_get_n_pieces (self->metainfo))
     return protocol_error (self, slot, "request outside the torrent", TRUE);
-  size = te_metainfo_get_piece_size (self->metainfo, msg->index);
+  size = te_metainfo_get_piece_padded_size (self->metainfo, msg->index);
   if (msg->length == 0 || msg->length > TE_WIRE_BLOCK_SIZE || msg->begin >= size
       || msg->length > size - msg->begin)
-    return protocol_error (self, slot, "request of a bad length", TRUE);
+    {
+      g_debug ("%s: bad request %u:%u+%u (piece of %u bytes)", self->name, msg->index,
+               msg->begin, msg->length, size);
+      return protocol_error (self, slot, "request of a bad length", TRUE);
+    }
 
   if (!te_bitfield_get (self->have, msg->index) || (slot->am_choking)
       || self->state == TE_TORRENT_STATE_CHECKING)
