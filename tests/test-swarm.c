@@ -175,6 +175,41 @@ test_magnet (Fixture      *f,
 }
 
 static void
+test_magnet_v2 (Fixture      *f,
+                gconstpointer data)
+{
+  /* 1101 pieces of 16 KiB: the layer comes in three chunks of 512, each with
+   * the uncle hashes that tie it to the file's root. */
+  g_autofree char *dir = g_build_filename (f->seed_dir, "big", NULL);
+  g_autofree char *big = g_build_filename (dir, "big.bin", NULL);
+  g_autofree char *small = g_build_filename (dir, "small.bin", NULL);
+  g_autofree char *leech_dir = g_build_filename (f->dir, "leech", NULL);
+  g_autoptr(TeMetainfo) meta = NULL;
+  g_autofree char *hex = NULL, *uri = NULL;
+  g_autoptr(TeMagnet) magnet = NULL;
+  g_autoptr(GError) error = NULL;
+  TeTorrent *leech;
+
+  te_test_write_random (big, 1100 * 16384 + 5, 7);
+  te_test_write_random (small, 40000, 8);
+  meta = te_test_make_torrent (dir, TE_TORRENT_V2, 16384);
+  g_assert_cmpuint (te_metainfo_get_file (meta, 0)->n_layer, ==, 1101);
+  hex = te_metainfo_dup_info_hash_v2_hex (meta);
+  uri = g_strdup_printf ("magnet:?xt=urn:btmh:1220%s&x.pe=127.0.0.1:%u", hex,
+                         te_engine_get_port (f->engines[0]));
+  magnet = te_magnet_parse (uri, &error);
+  g_assert_no_error (error);
+  seed (f, meta);
+
+  leech = te_engine_add_magnet (f->engines[1], magnet, leech_dir, &error);
+  g_assert_no_error (error);
+  wait_seeding (leech);
+  g_assert_false (te_metainfo_needs_piece_layers (te_torrent_get_metainfo (leech)));
+  assert_same (f->seed_dir, leech_dir, "big/big.bin");
+  assert_same (f->seed_dir, leech_dir, "big/small.bin");
+}
+
+static void
 test_unwanted_file (Fixture      *f,
                     gconstpointer data)
 {
@@ -291,6 +326,8 @@ main (int    argc,
   g_test_add ("/te/swarm/transfer/hybrid", Fixture, GINT_TO_POINTER (TE_TORRENT_HYBRID),
               fixture_setup, test_transfer, fixture_teardown);
   g_test_add ("/te/swarm/magnet", Fixture, NULL, fixture_setup, test_magnet, fixture_teardown);
+  g_test_add ("/te/swarm/magnet-v2", Fixture, NULL, fixture_setup, test_magnet_v2,
+              fixture_teardown);
   g_test_add ("/te/swarm/unwanted-file", Fixture, NULL, fixture_setup, test_unwanted_file,
               fixture_teardown);
   g_test_add ("/te/swarm/download-limit", Fixture, NULL, fixture_setup, test_download_limit,

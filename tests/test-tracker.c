@@ -214,6 +214,7 @@ typedef struct {
 } Request;
 
 typedef struct {
+  GSocketService *service;
   SoupServer  *server;
   SoupSession *session;
   char        *base;
@@ -322,9 +323,6 @@ server_cb (SoupServer        *server,
   request->at = g_get_monotonic_time ();
   g_ptr_array_add (f->requests, request);
   g_hash_table_insert (f->served, g_strdup (path), GUINT_TO_POINTER (served + 1));
-  /* libsoup 3.2 servers leak connections that the client closes while idle. */
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Connection", "close");
 
   if (list == NULL)
     {
@@ -361,12 +359,33 @@ server_cb (SoupServer        *server,
     }
 }
 
+/* libsoup 3.2's own listener leaks the sockets of connections that clients
+ * close while idle, so connections are accepted here and handed over. */
+static gboolean
+incoming_cb (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source_object,
+             gpointer           user_data)
+{
+  Fixture *f = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, &error);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, &error);
+
+  g_assert_no_error (error);
+  soup_server_accept_iostream (f->server, G_IO_STREAM (connection), local, remote, &error);
+  g_assert_no_error (error);
+  return TRUE;
+}
+
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  GSList *uris;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
 
   f->replies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) g_ptr_array_unref);
@@ -376,12 +395,13 @@ fixture_setup (Fixture       *f,
 
   f->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (f->server, NULL, server_cb, f, NULL);
-  soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  f->service = g_socket_service_new ();
+  g_socket_listener_add_address (G_SOCKET_LISTENER (f->service), address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
   g_assert_no_error (error);
-  uris = soup_server_get_uris (f->server);
-  g_assert_nonnull (uris);
-  f->base = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_signal_connect (f->service, "incoming", G_CALLBACK (incoming_cb), f);
+  f->base = g_strdup_printf ("http://127.0.0.1:%u",
+                             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
 
   f->session = soup_session_new ();
   te_tracker_set_http_timeout (0);
@@ -399,9 +419,11 @@ fixture_teardown (Fixture       *f,
       soup_server_message_set_status (msg, 503, NULL);
       soup_server_message_unpause (msg);
     }
-  soup_session_abort (f->session);
-  spin (20);
   g_clear_object (&f->session);
+  spin (20);
+  g_socket_service_stop (f->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (f->service));
+  g_clear_object (&f->service);
   soup_server_disconnect (f->server);
   g_assert_finalize_object (f->server);
   g_ptr_array_unref (f->paused);
@@ -463,7 +485,7 @@ test_scrape_url (void)
     { "http://example.com/announce-v2", "http://example.com/scrape-v2" },
     { "http://example.com/announce?x2%0644", "http://example.com/scrape?x2%0644" },
     { "http://example.com/announce?x=2/4", "http://example.com/scrape?x=2/4" },
-    { "https://t.example:8443/a/announce?passkey=xyz", "https://t.example:8443/a/scrape?passkey=xyz" },
+    { "https://t.example:8443/a/announce?pk=xyz", "https://t.example:8443/a/scrape?pk=xyz" },
     { "http://example.com/announce#frag", "http://example.com/scrape#frag" },
     { "http://example.com/announce/x?announce", NULL },
     { "http://example.com/x%064announce", NULL },
@@ -2040,6 +2062,40 @@ test_announcer_udp (Fixture       *f,
 }
 
 static void
+test_announcer_udp_timeout (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(FakeUdp) fake = fake_udp_new (G_SOCKET_FAMILY_IPV4);
+  g_autofree char *udp = fake_url (fake);
+  g_autofree char *http = url_for (f, "/g/announce");
+  g_autoptr(GPtrArray) trackers = NULL;
+  Events ev = { 0 };
+  TeAnnouncer *announcer;
+  GError *error;
+
+  /* A silent UDP tracker would keep retransmitting for hours (BEP 15);
+   * the announcer gives up on it after its attempt timeout. */
+  fake->drop_all = TRUE;
+  push_reply (f, "/g/announce", 200, peers_reply (1800, NULL));
+  announcer = make_announcer (f, make_tiers (udp, http, NULL), &ev);
+  te_announcer_set_attempt_timeout_ms (announcer, 200);
+  te_announcer_start (announcer);
+  WAIT_UNTIL (ev.n_peers_signals == 1, WAIT_MS);
+
+  g_assert_cmpstr (ev.peers_url, ==, http);
+  g_assert_cmpuint (ev.errors->len, ==, 1);
+  error = g_ptr_array_index (ev.errors, 0);
+  g_assert_error (error, TE_TRACKER_ERROR, TE_TRACKER_ERROR_TIMEOUT);
+  g_assert_cmpuint (fake->n_datagrams, ==, 1);
+  trackers = te_announcer_dup_trackers (announcer);
+  g_assert_cmpuint (info_for (trackers, udp)->consecutive_failures, ==, 1);
+  g_assert_cmpint (info_for (trackers, http)->state, ==, TE_TRACKER_STATE_WORKING);
+
+  stop_and_finalize (announcer, &ev);
+  events_clear (&ev);
+}
+
+static void
 test_announcer_dispose_in_flight (Fixture       *f,
                                   gconstpointer  data)
 {
@@ -2070,6 +2126,7 @@ add_announcer_tests (void)
   ADD_FIXTURE_TEST ("/te/announcer/health", test_announcer_health);
   ADD_FIXTURE_TEST ("/te/announcer/tracker-id", test_announcer_tracker_id);
   ADD_FIXTURE_TEST ("/te/announcer/udp", test_announcer_udp);
+  ADD_FIXTURE_TEST ("/te/announcer/udp-timeout", test_announcer_udp_timeout);
   ADD_FIXTURE_TEST ("/te/announcer/dispose-in-flight", test_announcer_dispose_in_flight);
 }
 

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "te-announcer.h"
+#include "te-announcer-private.h"
 
 /* The trackers of one torrent (BEP 12). An announce round walks the tiers in
  * order and each tier's trackers in order, skipping trackers that are backing
@@ -13,93 +13,9 @@
  * next round comes at its interval. Everything runs on the main context the
  * announcer was made on. */
 
-#define DEFAULT_BACKOFF_BASE_MS  2000
-#define BACKOFF_CAP_MS           (300 * 1000)
-#define DEFAULT_STOP_TIMEOUT_MS  5000
-/* announce_now() without a min interval from the tracker waits at least this. */
-#define ANNOUNCE_NOW_FLOOR_S     30
-#define FAILURES_FOR_WARNING     2
-#define FAILURES_FOR_ERROR       5
-
-typedef struct {
-  char           *url;
-  guint           tier;
-  TeTrackerState  state;
-  gint64          last_announce;        /* unix s */
-  gint64          next_at;              /* monotonic µs, 0 when none is planned */
-  gint64          not_before;           /* monotonic µs; backoff or refusal */
-  guint           consecutive_failures;
-  char           *last_error;
-  char           *warning;
-  gint64          seeders;
-  gint64          leechers;
-  guint           last_peer_count;
-  char           *tracker_id;
-  guint32         interval;             /* from its last reply, 0 before */
-  gboolean        started;              /* took `started` since te_announcer_start() */
-  gboolean        tried;                /* in the current round */
-} Tracker;
-
-typedef struct {
-  TeAnnouncer     *self;         /* weak for announces (cleared on stop), strong for stops */
-  Tracker         *tracker;
-  TeAnnounceEvent  event;
-  GCancellable    *cancellable;
-  GSource         *timeout;      /* stops only */
-} Call;
-
-struct _TeAnnouncer
-{
-  GObject       parent_instance;
-
-  SoupSession  *session;
-  GMainContext *context;
-  GPtrArray    *tiers;          /* GPtrArray of Tracker* */
-  guint8        info_hash[20];
-  guint8        peer_id[20];
-  guint16       port;
-  guint32       key;
-  guint64       uploaded;
-  guint64       downloaded;
-  guint64       left;
-
-  gboolean      running;
-  gboolean      completed_pending;
-  Call         *call;           /* the announce in flight */
-  GSource      *timer;
-  gint64        timer_at;       /* monotonic µs */
-  GSource      *stopped_idle;
-  guint         n_stopping;
-
-  gint64        last_success;   /* monotonic µs, 0 never */
-  guint32       interval;
-  guint32       min_interval;
-
-  guint         backoff_base_ms;
-  guint         stop_timeout_ms;
-};
-
 G_DEFINE_FINAL_TYPE (TeAnnouncer, te_announcer, G_TYPE_OBJECT)
 
-enum {
-  SIGNAL_PEERS,
-  SIGNAL_TRACKER_ERROR,
-  SIGNAL_TRACKER_UPDATED,
-  SIGNAL_STOPPED,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
-static void announce_next (TeAnnouncer *self);
-
-static void
-clear_source (GSource **source)
-{
-  if (*source != NULL)
-    g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
+guint _te_announcer_signals[TE_ANNOUNCER_N_SIGNALS];
 
 static void
 tracker_free (gpointer data)
@@ -111,14 +27,6 @@ tracker_free (gpointer data)
   g_free (tracker->warning);
   g_free (tracker->tracker_id);
   g_free (tracker);
-}
-
-static void
-call_free (Call *call)
-{
-  clear_source (&call->timeout);
-  g_clear_object (&call->cancellable);
-  g_free (call);
 }
 
 /**
@@ -136,27 +44,15 @@ te_tracker_info_free (TeTrackerInfo *info)
   g_free (info);
 }
 
-/* Abandons the announce in flight; its callback only frees it. */
-static void
-cancel_current (TeAnnouncer *self)
-{
-  Call *call = g_steal_pointer (&self->call);
-
-  if (call == NULL)
-    return;
-  call->self = NULL;
-  g_cancellable_cancel (call->cancellable);
-}
-
 static void
 te_announcer_dispose (GObject *object)
 {
   TeAnnouncer *self = TE_ANNOUNCER (object);
 
   self->running = FALSE;
-  cancel_current (self);
-  clear_source (&self->timer);
-  clear_source (&self->stopped_idle);
+  _te_announcer_cancel_current (self);
+  _te_announcer_clear_source (&self->timer);
+  _te_announcer_clear_source (&self->stopped_idle);
   g_clear_object (&self->session);
 
   G_OBJECT_CLASS (te_announcer_parent_class)->dispose (object);
@@ -186,7 +82,7 @@ te_announcer_class_init (TeAnnouncerClass *klass)
    * @peers: (element-type GInetSocketAddress): the peers a tracker returned
    * @url: the tracker
    */
-  signals[SIGNAL_PEERS] =
+  _te_announcer_signals[TE_ANNOUNCER_SIGNAL_PEERS] =
     g_signal_new ("peers", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 2, G_TYPE_PTR_ARRAY, G_TYPE_STRING);
   /**
@@ -194,14 +90,14 @@ te_announcer_class_init (TeAnnouncerClass *klass)
    * @url: the tracker
    * @error: a `TE_TRACKER_ERROR`
    */
-  signals[SIGNAL_TRACKER_ERROR] =
+  _te_announcer_signals[TE_ANNOUNCER_SIGNAL_TRACKER_ERROR] =
     g_signal_new ("tracker-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
   /**
    * TeAnnouncer::tracker-updated:
    * @url: the tracker whose te_announcer_dup_trackers() entry changed
    */
-  signals[SIGNAL_TRACKER_UPDATED] =
+  _te_announcer_signals[TE_ANNOUNCER_SIGNAL_TRACKER_UPDATED] =
     g_signal_new ("tracker-updated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   /**
@@ -210,7 +106,7 @@ te_announcer_class_init (TeAnnouncerClass *klass)
    * After te_announcer_stop(), once every `stopped` announce has finished
    * or timed out.
    */
-  signals[SIGNAL_STOPPED] =
+  _te_announcer_signals[TE_ANNOUNCER_SIGNAL_STOPPED] =
     g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -221,8 +117,9 @@ te_announcer_init (TeAnnouncer *self)
   self->tiers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   self->context = g_main_context_ref_thread_default ();
   self->key = g_random_int ();
-  self->backoff_base_ms = DEFAULT_BACKOFF_BASE_MS;
-  self->stop_timeout_ms = DEFAULT_STOP_TIMEOUT_MS;
+  self->backoff_base_ms = TE_ANNOUNCER_DEFAULT_BACKOFF_BASE_MS;
+  self->attempt_timeout_ms = TE_ANNOUNCER_DEFAULT_ATTEMPT_TIMEOUT_MS;
+  self->stop_timeout_ms = TE_ANNOUNCER_DEFAULT_STOP_TIMEOUT_MS;
 }
 
 static Tracker *
@@ -318,362 +215,6 @@ te_announcer_new (SoupSession  *session,
   return self;
 }
 
-/* Scheduling */
-
-static gboolean
-timer_cb (gpointer user_data)
-{
-  TeAnnouncer *self = user_data;
-
-  g_clear_pointer (&self->timer, g_source_unref);
-  self->timer_at = 0;
-  if (self->running && self->call == NULL)
-    announce_next (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the next round at @at (monotonic µs), replacing any planned one. */
-static void
-schedule_at (TeAnnouncer *self,
-             gint64       at)
-{
-  gint64 now = g_get_monotonic_time ();
-  gint64 delay_ms = at > now ? (at - now + 999) / 1000 : 0;
-
-  clear_source (&self->timer);
-  /* Long waits need no millisecond precision; let them coalesce. */
-  if (delay_ms >= 60 * 1000)
-    self->timer = g_timeout_source_new_seconds (MIN (delay_ms / 1000, G_MAXUINT));
-  else
-    self->timer = g_timeout_source_new (delay_ms);
-  g_source_set_callback (self->timer, timer_cb, self, NULL);
-  g_source_attach (self->timer, self->context);
-  self->timer_at = MAX (at, now);
-}
-
-static gint64
-backoff_us (TeAnnouncer *self,
-            guint        failures)
-{
-  guint shift = MIN (failures > 0 ? failures - 1 : 0, 20);
-  gdouble ms = MIN ((gdouble) self->backoff_base_ms * (1u << shift), BACKOFF_CAP_MS);
-
-  ms *= g_random_double_range (0.75, 1.25);
-  return (gint64) (MIN (ms, BACKOFF_CAP_MS) * 1000);
-}
-
-static void
-clear_tried (TeAnnouncer *self)
-{
-  for (guint t = 0; t < self->tiers->len; t++)
-    {
-      GPtrArray *tier = g_ptr_array_index (self->tiers, t);
-
-      for (guint i = 0; i < tier->len; i++)
-        ((Tracker *) g_ptr_array_index (tier, i))->tried = FALSE;
-    }
-}
-
-static TeAnnounceEvent
-event_for (TeAnnouncer *self,
-           Tracker     *tracker)
-{
-  if (!tracker->started)
-    return TE_ANNOUNCE_EVENT_STARTED;
-  if (self->completed_pending)
-    return TE_ANNOUNCE_EVENT_COMPLETED;
-  return TE_ANNOUNCE_EVENT_NONE;
-}
-
-static void
-fill_request (TeAnnouncer       *self,
-              Tracker           *tracker,
-              TeAnnounceEvent    event,
-              TeAnnounceRequest *request)
-{
-  memset (request, 0, sizeof *request);
-  memcpy (request->info_hash, self->info_hash, 20);
-  memcpy (request->peer_id, self->peer_id, 20);
-  request->port = self->port;
-  request->uploaded = self->uploaded;
-  request->downloaded = self->downloaded;
-  request->left = self->left;
-  request->event = event;
-  request->numwant = event == TE_ANNOUNCE_EVENT_STOPPED ? 0 : -1;
-  request->key = self->key;
-  request->tracker_id = tracker->tracker_id;
-}
-
-static void
-emit_updated (TeAnnouncer *self,
-              Tracker     *tracker)
-{
-  g_signal_emit (self, signals[SIGNAL_TRACKER_UPDATED], 0, tracker->url);
-}
-
-/* Announces */
-
-static void
-move_to_front (TeAnnouncer *self,
-               Tracker     *tracker)
-{
-  GPtrArray *tier = g_ptr_array_index (self->tiers, tracker->tier);
-  guint index;
-
-  if (g_ptr_array_find (tier, tracker, &index) && index > 0)
-    {
-      g_ptr_array_steal_index (tier, index);
-      g_ptr_array_insert (tier, 0, tracker);
-    }
-}
-
-static void
-announce_succeeded (TeAnnouncer        *self,
-                    Tracker            *tracker,
-                    TeAnnounceEvent     event,
-                    TeAnnounceResponse *response)
-{
-  gint64 now = g_get_monotonic_time ();
-  gint64 next;
-
-  tracker->state = TE_TRACKER_STATE_WORKING;
-  tracker->consecutive_failures = 0;
-  g_clear_pointer (&tracker->last_error, g_free);
-  g_free (tracker->warning);
-  tracker->warning = g_strdup (response->warning);
-  tracker->seeders = response->seeders;
-  tracker->leechers = response->leechers;
-  tracker->last_peer_count = response->peers->len;
-  tracker->interval = response->interval;
-  tracker->not_before = 0;
-  tracker->started = TRUE;
-  if (response->tracker_id != NULL)
-    {
-      g_free (tracker->tracker_id);
-      tracker->tracker_id = g_strdup (response->tracker_id);
-    }
-  if (event == TE_ANNOUNCE_EVENT_COMPLETED)
-    self->completed_pending = FALSE;
-  move_to_front (self, tracker);
-
-  self->last_success = now;
-  self->interval = response->interval;
-  self->min_interval = response->min_interval;
-  clear_tried (self);
-
-  if (self->completed_pending)
-    next = now;
-  else
-    next = now + (gint64) MAX (response->interval, response->min_interval) * G_USEC_PER_SEC;
-  tracker->next_at = next;
-  schedule_at (self, next);
-
-  if (response->peers->len > 0)
-    g_signal_emit (self, signals[SIGNAL_PEERS], 0, response->peers, tracker->url);
-  emit_updated (self, tracker);
-}
-
-static void
-announce_failed (TeAnnouncer  *self,
-                 Tracker      *tracker,
-                 const GError *error)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  tracker->consecutive_failures++;
-  if (tracker->consecutive_failures >= FAILURES_FOR_ERROR)
-    tracker->state = TE_TRACKER_STATE_ERROR;
-  else if (tracker->consecutive_failures >= FAILURES_FOR_WARNING)
-    tracker->state = TE_TRACKER_STATE_WARNING;
-  g_free (tracker->last_error);
-  tracker->last_error = g_strdup (error->message);
-
-  if (te_tracker_error_is_retryable (error))
-    {
-      tracker->not_before = now + backoff_us (self, tracker->consecutive_failures);
-    }
-  else
-    {
-      /* A refusal or a client error will not change by asking again soon. */
-      guint32 interval = tracker->interval ? tracker->interval
-                         : self->interval ? self->interval : 1800;
-
-      tracker->not_before = now + (gint64) interval * G_USEC_PER_SEC;
-    }
-  tracker->next_at = tracker->not_before;
-
-  g_debug ("%s: %s", tracker->url, error->message);
-  g_signal_emit (self, signals[SIGNAL_TRACKER_ERROR], 0, tracker->url, error);
-  emit_updated (self, tracker);
-}
-
-static void
-announced_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Call *call = user_data;
-  g_autoptr(TeAnnouncer) self = call->self ? g_object_ref (call->self) : NULL;
-  g_autoptr(TeAnnounceResponse) response = NULL;
-  g_autoptr(GError) error = NULL;
-  Tracker *tracker = call->tracker;
-  TeAnnounceEvent event = call->event;
-
-  response = te_tracker_announce_finish (result, &error);
-  if (self != NULL)
-    {
-      g_assert (self->call == call);
-      self->call = NULL;
-    }
-  call_free (call);
-  if (self == NULL)
-    return;   /* stopped or disposed meanwhile */
-
-  tracker->last_announce = g_get_real_time () / G_USEC_PER_SEC;
-
-  if (response != NULL)
-    {
-      announce_succeeded (self, tracker, event, response);
-      return;
-    }
-
-  announce_failed (self, tracker, error);
-  /* The handlers may have stopped us or started another round. */
-  if (self->running && self->call == NULL)
-    announce_next (self);
-}
-
-static void
-send_announce (TeAnnouncer *self,
-               Tracker     *tracker)
-{
-  TeAnnounceRequest request;
-  Call *call = g_new0 (Call, 1);
-
-  call->self = self;
-  call->tracker = tracker;
-  call->event = event_for (self, tracker);
-  call->cancellable = g_cancellable_new ();
-  self->call = call;
-  tracker->tried = TRUE;
-
-  fill_request (self, tracker, call->event, &request);
-  g_debug ("Announcing to %s (event %d)", tracker->url, call->event);
-  te_tracker_announce_async (self->session, tracker->url, &request, call->cancellable,
-                             announced_cb, call);
-}
-
-/* Tries the next tracker of this round; when none is left, plans the next
- * round for the earliest moment a tracker may be asked again. */
-static void
-announce_next (TeAnnouncer *self)
-{
-  gint64 now = g_get_monotonic_time ();
-  gint64 earliest = G_MAXINT64;
-
-  g_assert (self->call == NULL);
-  clear_source (&self->timer);
-  self->timer_at = 0;
-
-  for (guint t = 0; t < self->tiers->len; t++)
-    {
-      GPtrArray *tier = g_ptr_array_index (self->tiers, t);
-
-      for (guint i = 0; i < tier->len; i++)
-        {
-          Tracker *tracker = g_ptr_array_index (tier, i);
-
-          if (tracker->tried || tracker->not_before > now)
-            continue;
-          send_announce (self, tracker);
-          return;
-        }
-    }
-
-  clear_tried (self);
-  for (guint t = 0; t < self->tiers->len; t++)
-    {
-      GPtrArray *tier = g_ptr_array_index (self->tiers, t);
-
-      for (guint i = 0; i < tier->len; i++)
-        earliest = MIN (earliest, ((Tracker *) g_ptr_array_index (tier, i))->not_before);
-    }
-  if (earliest != G_MAXINT64)
-    schedule_at (self, earliest);
-}
-
-/* Stopping */
-
-static gboolean
-stopped_idle_cb (gpointer user_data)
-{
-  TeAnnouncer *self = user_data;
-
-  g_clear_pointer (&self->stopped_idle, g_source_unref);
-  g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-stop_finished (TeAnnouncer *self)
-{
-  g_assert (self->n_stopping > 0);
-  if (--self->n_stopping > 0 || self->stopped_idle != NULL)
-    return;
-  self->stopped_idle = g_idle_source_new ();
-  g_source_set_callback (self->stopped_idle, stopped_idle_cb, g_object_ref (self), g_object_unref);
-  g_source_attach (self->stopped_idle, self->context);
-}
-
-static void
-stop_sent_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Call *call = user_data;
-  g_autoptr(TeAnnouncer) self = g_steal_pointer (&call->self);
-  g_autoptr(TeAnnounceResponse) response = NULL;
-  g_autoptr(GError) error = NULL;
-
-  response = te_tracker_announce_finish (result, &error);
-  if (response != NULL)
-    call->tracker->last_announce = g_get_real_time () / G_USEC_PER_SEC;
-  else
-    g_debug ("%s: stopped: %s", call->tracker->url, error->message);
-  call_free (call);
-  stop_finished (self);
-}
-
-static gboolean
-stop_timeout_cb (gpointer user_data)
-{
-  Call *call = user_data;
-
-  g_cancellable_cancel (call->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-send_stopped (TeAnnouncer *self,
-              Tracker     *tracker)
-{
-  TeAnnounceRequest request;
-  Call *call = g_new0 (Call, 1);
-
-  call->self = g_object_ref (self);
-  call->tracker = tracker;
-  call->event = TE_ANNOUNCE_EVENT_STOPPED;
-  call->cancellable = g_cancellable_new ();
-  call->timeout = g_timeout_source_new (self->stop_timeout_ms);
-  g_source_set_callback (call->timeout, stop_timeout_cb, call, NULL);
-  g_source_attach (call->timeout, self->context);
-  self->n_stopping++;
-
-  fill_request (self, tracker, TE_ANNOUNCE_EVENT_STOPPED, &request);
-  te_tracker_announce_async (self->session, tracker->url, &request, call->cancellable,
-                             stop_sent_cb, call);
-}
-
 /* Public API */
 
 /**
@@ -689,7 +230,7 @@ te_announcer_start (TeAnnouncer *self)
   if (self->running)
     return;
   self->running = TRUE;
-  clear_source (&self->stopped_idle);
+  _te_announcer_clear_source (&self->stopped_idle);
   for (guint t = 0; t < self->tiers->len; t++)
     {
       GPtrArray *tier = g_ptr_array_index (self->tiers, t);
@@ -705,7 +246,7 @@ te_announcer_start (TeAnnouncer *self)
         }
     }
   self->last_success = 0;
-  schedule_at (self, g_get_monotonic_time ());
+  _te_announcer_schedule_at (self, g_get_monotonic_time ());
 }
 
 /**
@@ -725,12 +266,12 @@ te_announcer_stop (TeAnnouncer *self)
   if (!self->running)
     return;
   self->running = FALSE;
-  clear_source (&self->timer);
+  _te_announcer_clear_source (&self->timer);
   self->timer_at = 0;
   /* A `started` in flight may have reached the tracker: tell it too. */
   if (self->call != NULL && self->call->event == TE_ANNOUNCE_EVENT_STARTED)
     in_flight = self->call->tracker;
-  cancel_current (self);
+  _te_announcer_cancel_current (self);
 
   self->n_stopping++;
   for (guint t = 0; t < self->tiers->len; t++)
@@ -742,12 +283,12 @@ te_announcer_stop (TeAnnouncer *self)
           Tracker *tracker = g_ptr_array_index (tier, i);
 
           if (tracker->started || tracker == in_flight)
-            send_stopped (self, tracker);
+            _te_announcer_send_stopped (self, tracker);
           tracker->started = FALSE;
           tracker->next_at = 0;
         }
     }
-  stop_finished (self);
+  _te_announcer_stop_finished (self);
 }
 
 /**
@@ -764,7 +305,7 @@ te_announcer_completed (TeAnnouncer *self)
     return;
   self->completed_pending = TRUE;
   if (self->call == NULL)
-    schedule_at (self, g_get_monotonic_time ());
+    _te_announcer_schedule_at (self, g_get_monotonic_time ());
 }
 
 /**
@@ -785,13 +326,14 @@ te_announcer_announce_now (TeAnnouncer *self)
   at = g_get_monotonic_time ();
   if (self->last_success != 0)
     {
-      guint32 wait = self->min_interval ? self->min_interval : ANNOUNCE_NOW_FLOOR_S;
+      guint32 wait = self->min_interval ? self->min_interval
+                                        : TE_ANNOUNCER_ANNOUNCE_NOW_FLOOR_S;
 
       at = MAX (at, self->last_success + (gint64) wait * G_USEC_PER_SEC);
     }
   if (self->timer != NULL && self->timer_at <= at)
     return;
-  schedule_at (self, at);
+  _te_announcer_schedule_at (self, at);
 }
 
 void
@@ -824,7 +366,7 @@ te_announcer_add_tracker (TeAnnouncer *self,
   if (add_tracker (self, url, tier) == NULL)
     return;
   if (self->running && self->call == NULL && self->timer == NULL)
-    schedule_at (self, g_get_monotonic_time ());
+    _te_announcer_schedule_at (self, g_get_monotonic_time ());
 }
 
 /**
@@ -856,8 +398,8 @@ te_announcer_dup_trackers (TeAnnouncer *self)
           info->tier = tracker->tier;
           info->state = tracker->state;
           info->last_announce = tracker->last_announce;
-          if (self->running && tracker->next_at != 0)
-            info->next_announce = (real_now + MAX (tracker->next_at - now, 0)) / G_USEC_PER_SEC;
+          if (self->running && tracker->next_at > now)
+            info->next_announce = (real_now + tracker->next_at - now) / G_USEC_PER_SEC;
           info->consecutive_failures = tracker->consecutive_failures;
           info->last_error = g_strdup (tracker->last_error);
           info->warning = g_strdup (tracker->warning);
@@ -890,7 +432,21 @@ te_announcer_set_backoff_base_ms (TeAnnouncer *self,
 {
   g_return_if_fail (TE_IS_ANNOUNCER (self));
 
-  self->backoff_base_ms = ms > 0 ? ms : DEFAULT_BACKOFF_BASE_MS;
+  self->backoff_base_ms = ms > 0 ? ms : TE_ANNOUNCER_DEFAULT_BACKOFF_BASE_MS;
+}
+
+/**
+ * te_announcer_set_attempt_timeout_ms:
+ * @ms: how long one announce may take before the next tracker is tried
+ *   (default 120000)
+ */
+void
+te_announcer_set_attempt_timeout_ms (TeAnnouncer *self,
+                                     guint        ms)
+{
+  g_return_if_fail (TE_IS_ANNOUNCER (self));
+
+  self->attempt_timeout_ms = ms > 0 ? ms : TE_ANNOUNCER_DEFAULT_ATTEMPT_TIMEOUT_MS;
 }
 
 /**
@@ -903,5 +459,5 @@ te_announcer_set_stop_timeout_ms (TeAnnouncer *self,
 {
   g_return_if_fail (TE_IS_ANNOUNCER (self));
 
-  self->stop_timeout_ms = ms > 0 ? ms : DEFAULT_STOP_TIMEOUT_MS;
+  self->stop_timeout_ms = ms > 0 ? ms : TE_ANNOUNCER_DEFAULT_STOP_TIMEOUT_MS;
 }

@@ -64,6 +64,8 @@ gboolean     te_announcer_is_running         (TeAnnouncer   *self);
 /* Test hooks */
 void         te_announcer_set_backoff_base_ms (TeAnnouncer  *self,
                                                guint         ms);
+void         te_announcer_set_attempt_timeout_ms (TeAnnouncer *self,
+                                                  guint        ms);
 void         te_announcer_set_stop_timeout_ms (TeAnnouncer  *self,
                                                guint         ms);
 

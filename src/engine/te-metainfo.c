@@ -325,6 +325,63 @@ te_metainfo_needs_piece_layers (TeMetainfo *self)
   return self->layers_missing;
 }
 
+gboolean
+te_metainfo_file_needs_layer (TeMetainfo *self,
+                              guint       file_index)
+{
+  TeFile *f = &g_array_index (self->files, TeFile, file_index);
+
+  g_return_val_if_fail (file_index < self->files->len, FALSE);
+  return f->has_root && f->length > self->piece_length
+         && g_atomic_pointer_get (&f->layer) == NULL;
+}
+
+/**
+ * te_metainfo_set_piece_layer:
+ * @hashes: the file's piece layer, @n_hashes of 32 bytes (padding not included)
+ *
+ * Installs a piece layer fetched from peers (BEP 52) once it hashes to the
+ * file's pieces root. Called on the main thread before any piece of the file
+ * is verified, so workers never see it change under them.
+ */
+gboolean
+te_metainfo_set_piece_layer (TeMetainfo    *self,
+                             guint          file_index,
+                             const guint8  *hashes,
+                             gsize          n_hashes,
+                             GError       **error)
+{
+  TeFile *f;
+  guint n;
+  guint8 root[TE_SHA256_LEN];
+
+  g_return_val_if_fail (file_index < self->files->len, FALSE);
+  f = &g_array_index (self->files, TeFile, file_index);
+  n = (guint) ((f->length + self->piece_length - 1) / self->piece_length);
+  if (!te_metainfo_file_needs_layer (self, file_index) || n_hashes != n)
+    {
+      g_set_error (error, TE_METAINFO_ERROR, TE_METAINFO_ERROR_BAD_PIECE_LAYERS,
+                   "“%s” takes no piece layer of %" G_GSIZE_FORMAT " hashes", f->path, n_hashes);
+      return FALSE;
+    }
+  te_merkle_root (hashes, n, te_next_pow2 (n), te_log2 (self->piece_length / TE_MERKLE_BLOCK_SIZE),
+                  root);
+  if (memcmp (root, f->pieces_root, TE_SHA256_LEN) != 0)
+    {
+      g_set_error (error, TE_METAINFO_ERROR, TE_METAINFO_ERROR_BAD_PIECE_LAYERS,
+                   "Piece layer of “%s” does not hash to its pieces root", f->path);
+      return FALSE;
+    }
+  f->n_layer = n;
+  g_atomic_pointer_set (&f->layer, g_memdup2 (hashes, (gsize) n * TE_SHA256_LEN));
+
+  self->layers_missing = FALSE;
+  for (guint i = 0; i < self->files->len; i++)
+    if (te_metainfo_file_needs_layer (self, i))
+      self->layers_missing = TRUE;
+  return TRUE;
+}
+
 guint32
 te_metainfo_get_piece_length (TeMetainfo *self)
 {

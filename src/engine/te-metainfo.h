@@ -96,6 +96,13 @@ GBytes       *te_metainfo_get_info_bytes      (TeMetainfo    *self);
 GBytes       *te_metainfo_get_torrent_bytes   (TeMetainfo    *self);
 gboolean      te_metainfo_is_multi_file       (TeMetainfo    *self);
 gboolean      te_metainfo_needs_piece_layers  (TeMetainfo    *self);
+gboolean      te_metainfo_file_needs_layer    (TeMetainfo    *self,
+                                               guint          file_index);
+gboolean      te_metainfo_set_piece_layer     (TeMetainfo    *self,
+                                               guint          file_index,
+                                               const guint8  *hashes,
+                                               gsize          n_hashes,
+                                               GError       **error);
 
 guint32       te_metainfo_get_piece_length    (TeMetainfo    *self);
 guint         te_metainfo_get_n_pieces        (TeMetainfo    *self);

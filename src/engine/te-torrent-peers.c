@@ -141,6 +141,7 @@ handshake_cb (TePeer            *peer,
     }
 
   slot->fast = TE_WIRE_RESERVED_FAST (hs->reserved);
+  slot->v2 = TE_WIRE_RESERVED_V2 (hs->reserved);
   slot->extended = TE_WIRE_RESERVED_EXTENDED (hs->reserved);
   slot->handshaken = TRUE;
   if (self->metainfo)

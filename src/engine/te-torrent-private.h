@@ -67,6 +67,8 @@ typedef struct {
   char           *listen_key;       /* incoming peers: "host:port" they listen on */
   guint           super_offer;      /* piece advertised while super-seeding */
   gboolean        super_revealed;   /* shown everything: nobody else to spread to */
+  gboolean        v2;               /* BEP 52 bit in their handshake */
+  guint           hash_requests;
   guint           metadata_requests;
   gint64          last_pex_us;
   GPtrArray      *pex_sent;         /* addresses already told to this peer */
@@ -140,6 +142,7 @@ struct _TeTorrent
   guint64           cache_clock;
   GHashTable       *reads;           /* piece → GPtrArray of PeerSlot waiting */
 
+  GPtrArray        *layer_fetches;   /* v2 magnets: piece layers still to fetch */
   guint8           *metadata;        /* magnets: the info dict being fetched */
   gsize             metadata_size;
   TeBitfield       *metadata_have;
@@ -222,6 +225,18 @@ void      _te_torrent_pex_tick           (TeTorrent          *self,
                                           gint64              now);
 void      _te_torrent_apply_early_bitfield (TeTorrent        *self,
                                             PeerSlot         *slot);
+
+/* te-torrent-hashes.c: BEP 52 piece layers from peers */
+void      _te_torrent_start_layer_fetch  (TeTorrent          *self);
+gboolean  _te_torrent_file_has_hashes    (TeTorrent          *self,
+                                          guint               file_index);
+void      _te_torrent_request_hashes     (TeTorrent          *self,
+                                          PeerSlot           *slot);
+gboolean  _te_torrent_handle_hashes      (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          const TeWireMsg    *msg);
+void      _te_torrent_hashes_tick        (TeTorrent          *self);
+void      _te_torrent_priorities_changed (TeTorrent          *self);
 
 /* te-engine.c */
 SoupSession   *_te_engine_get_soup_session (TeEngine         *engine);

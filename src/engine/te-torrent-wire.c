@@ -223,6 +223,7 @@ _te_torrent_peer_ready (TeTorrent *self,
   _te_torrent_super_seed_offer (self);
   if (slot->extended)
     _te_torrent_send_ext_handshake (self, slot);
+  _te_torrent_request_hashes (self, slot);
 }
 
 void
@@ -1067,7 +1068,7 @@ _te_torrent_handle_message (TeTorrent       *self,
 
     case TE_WIRE_HASHES:
     case TE_WIRE_HASH_REJECT:
-      return TRUE;
+      return _te_torrent_handle_hashes (self, slot, msg);
 
     default:
       return protocol_error (self, slot, "unknown message", TRUE);

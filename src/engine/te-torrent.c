@@ -80,6 +80,7 @@ te_torrent_finalize (GObject *object)
   g_clear_pointer (&self->pieces, g_hash_table_unref);
   g_clear_pointer (&self->reads, g_hash_table_unref);
   g_clear_pointer (&self->file_priorities, g_hash_table_unref);
+  g_clear_pointer (&self->layer_fetches, g_ptr_array_unref);
   g_clear_pointer (&self->super_seed, te_super_seed_free);
   g_clear_pointer (&self->magnet_trackers, g_ptr_array_unref);
   g_clear_pointer (&self->picker, te_picker_free);
@@ -255,6 +256,9 @@ apply_priorities (TeTorrent *self)
 
       if (f->length == 0 || (f->attrs & TE_FILE_ATTR_PAD) || p == TE_PRIORITY_SKIP)
         continue;
+      /* v2 only, layer not fetched yet: its pieces could not be verified. */
+      if (!te_metainfo_has_v1 (meta) && !_te_torrent_file_has_hashes (self, i))
+        continue;
       for (guint64 piece = f->offset / pl; piece <= (f->offset + f->length - 1) / pl && piece < n; piece++)
         prio[piece] = MAX (prio[piece], (guint8) p);
     }
@@ -274,7 +278,9 @@ update_completion (TeTorrent *self)
   if (self->state == TE_TORRENT_STATE_PAUSED || self->state == TE_TORRENT_STATE_ERROR
       || self->picker == NULL)
     return;
-  if (te_picker_is_complete (self->picker))
+  /* Pieces held back until their v2 layer arrives are still to come. */
+  if (te_picker_is_complete (self->picker)
+      && (self->layer_fetches == NULL || self->layer_fetches->len == 0))
     {
       if (self->state != TE_TORRENT_STATE_SEEDING)
         {
@@ -414,6 +420,7 @@ tick_cb (gpointer user_data)
   if (++self->choke_round % 10 == 0)
     _te_torrent_rechoke (self);
   _te_torrent_pex_tick (self, now);
+  _te_torrent_hashes_tick (self);
   _te_torrent_connect_more (self);
   update_announcer_stats (self);
   return G_SOURCE_CONTINUE;
@@ -489,6 +496,7 @@ _te_torrent_metadata_ready (TeTorrent  *self,
   self->have = te_bitfield_new (n);
   self->picker = te_picker_new (n, piece_size_cb, metainfo);
   te_picker_set_sequential (self->picker, self->sequential);
+  _te_torrent_start_layer_fetch (self);
   apply_priorities (self);
   for (guint i = 0; i < self->peers->len; i++)
     {
@@ -571,6 +579,9 @@ te_torrent_get_stats (TeTorrent      *self,
                       TeTorrentStats *stats)
 {
   *stats = self->stats;
+  /* Counts that are cheap stay exact between the once-a-second refreshes. */
+  if (self->have)
+    stats->pieces_have = te_bitfield_count (self->have);
 }
 
 const TeBitfield *
@@ -583,7 +594,8 @@ gboolean
 te_torrent_is_complete (TeTorrent *self)
 {
   return self->picker != NULL && self->state != TE_TORRENT_STATE_CHECKING
-         && te_picker_is_complete (self->picker);
+         && te_picker_is_complete (self->picker)
+         && (self->layer_fetches == NULL || self->layer_fetches->len == 0);
 }
 
 void
@@ -624,6 +636,21 @@ te_torrent_set_sequential (TeTorrent *self,
 }
 
 void
+_te_torrent_priorities_changed (TeTorrent *self)
+{
+  if (self->picker == NULL)
+    return;
+  apply_priorities (self);
+  update_completion (self);
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+      if (slot && slot->handshaken && self->have)
+        _te_torrent_recount_interest (self, slot);
+    }
+}
+
+void
 te_torrent_set_file_priority (TeTorrent  *self,
                               guint       file_index,
                               TePriority  priority)
@@ -631,17 +658,7 @@ te_torrent_set_file_priority (TeTorrent  *self,
   g_return_if_fail (priority <= TE_PRIORITY_HIGH);
   g_hash_table_insert (self->file_priorities, GUINT_TO_POINTER (file_index),
                        GUINT_TO_POINTER (priority + 1));
-  if (self->picker)
-    {
-      apply_priorities (self);
-      update_completion (self);
-      for (guint i = 0; i < self->peers->len; i++)
-        {
-          PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
-          if (slot && slot->handshaken && self->have)
-            _te_torrent_recount_interest (self, slot);
-        }
-    }
+  _te_torrent_priorities_changed (self);
 }
 
 void
