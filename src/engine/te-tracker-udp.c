@@ -23,12 +23,13 @@
 
 static guint udp_timeout_base_ms = DEFAULT_TIMEOUT_BASE_MS;
 
-/* Connection ids by "address|port", used only from the main context. */
+/* Connection ids by "address|port", shared by all requests of the process. */
 typedef struct {
   guint64 id;
   gint64  expires;   /* monotonic µs */
 } CachedId;
 
+G_LOCK_DEFINE_STATIC (connection_ids);
 static GHashTable *connection_ids;
 
 /**
@@ -213,8 +214,10 @@ fail_gio (GTask  *task,
 static void
 forget_connection_id (UdpCall *call)
 {
+  G_LOCK (connection_ids);
   if (connection_ids != NULL && call->cache_key != NULL)
     g_hash_table_remove (connection_ids, call->cache_key);
+  G_UNLOCK (connection_ids);
 }
 
 static void
@@ -222,31 +225,36 @@ remember_connection_id (UdpCall *call)
 {
   CachedId *cached = g_new (CachedId, 1);
 
-  if (connection_ids == NULL)
-    connection_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   cached->id = call->connection_id;
   cached->expires = call->connection_expires;
+  G_LOCK (connection_ids);
+  if (connection_ids == NULL)
+    connection_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_hash_table_replace (connection_ids, g_strdup (call->cache_key), cached);
+  G_UNLOCK (connection_ids);
 }
 
 static gboolean
 use_cached_connection_id (UdpCall *call)
 {
-  CachedId *cached;
+  CachedId *cached = NULL;
+  gboolean found = FALSE;
 
-  if (connection_ids == NULL)
-    return FALSE;
-  cached = g_hash_table_lookup (connection_ids, call->cache_key);
-  if (cached == NULL)
-    return FALSE;
-  if (cached->expires <= g_get_monotonic_time ())
+  G_LOCK (connection_ids);
+  if (connection_ids != NULL)
+    cached = g_hash_table_lookup (connection_ids, call->cache_key);
+  if (cached != NULL && cached->expires <= g_get_monotonic_time ())
     {
       g_hash_table_remove (connection_ids, call->cache_key);
-      return FALSE;
     }
-  call->connection_id = cached->id;
-  call->connection_expires = cached->expires;
-  return TRUE;
+  else if (cached != NULL)
+    {
+      call->connection_id = cached->id;
+      call->connection_expires = cached->expires;
+      found = TRUE;
+    }
+  G_UNLOCK (connection_ids);
+  return found;
 }
 
 static gsize
