@@ -92,7 +92,7 @@ te_cli_create (int    argc,
     { "comment", 'c', 0, G_OPTION_ARG_STRING, &comment, "Comment", "TEXT" },
     { "source", 0, 0, G_OPTION_ARG_STRING, &source, "Source tag (changes the info-hash)", "TEXT" },
     { "no-date", 0, 0, G_OPTION_ARG_NONE, &no_date, "Leave out the creation date", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("PATH");
   g_autoptr(TeCreator) creator = NULL;

@@ -305,7 +305,7 @@ te_cli_download (int    argc,
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Listening port (0: any free port)", "N" },
     { "download-limit", 0, 0, G_OPTION_ARG_INT64, &down_limit, "Download limit, bytes/s", "N" },
     { "upload-limit", 0, 0, G_OPTION_ARG_INT64, &up_limit, "Upload limit, bytes/s", "N" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE.torrent|MAGNET");
 
@@ -337,7 +337,7 @@ te_cli_seed (int    argc,
     { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &peers, "Also connect to this peer", "HOST:PORT" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Listening port (0: any free port)", "N" },
     { "upload-limit", 0, 0, G_OPTION_ARG_INT64, &up_limit, "Upload limit, bytes/s", "N" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE.torrent DATA_DIR");
 

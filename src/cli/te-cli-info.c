@@ -242,7 +242,7 @@ te_cli_info (int    argc,
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE.torrent|MAGNET");
   g_autoptr(GError) error = NULL;

@@ -104,7 +104,7 @@ te_cli_verify (int    argc,
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE.torrent DATA_DIR");
   g_autoptr(TeMetainfo) meta = NULL;

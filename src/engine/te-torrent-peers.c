@@ -191,8 +191,9 @@ closed_cb (TePeer     *peer,
 {
   TeTorrent *self = user_data;
   PeerSlot *slot = te_peer_get_owner_data (peer);
-  g_autoptr(TePeer) ref = g_object_ref (peer);
 
+  /* Removing it from the array below may drop the last reference. */
+  g_object_ref (peer);
   if (!te_peer_is_incoming (peer))
     {
       g_autofree char *key = address_key (te_peer_get_address (peer));
@@ -236,6 +237,7 @@ closed_cb (TePeer     *peer,
     }
   te_choker_peer_gone (self->choker, peer);
   g_ptr_array_remove (self->peers, peer);
+  g_object_unref (peer);
 }
 
 const TePeerHandler _te_torrent_peer_handler = {
@@ -368,12 +370,12 @@ _te_torrent_drop_all_peers (TeTorrent  *self,
 {
   while (self->peers->len > 0)
     {
-      TePeer *peer = g_ptr_array_index (self->peers, self->peers->len - 1);
-      g_autoptr(TePeer) ref = g_object_ref (peer);
+      TePeer *peer = g_object_ref (g_ptr_array_index (self->peers, self->peers->len - 1));
 
       te_peer_close (peer, reason);
       /* closed_cb removed it; a peer closed before we attached has no handler of ours. */
       g_ptr_array_remove (self->peers, peer);
+      g_object_unref (peer);
     }
 }
 
