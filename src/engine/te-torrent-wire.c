@@ -817,13 +817,32 @@ handle_cancel (PeerSlot        *slot,
     }
 }
 
+static gboolean handle_have (TeTorrent *self, PeerSlot *slot, const TeWireMsg *msg);
+
 static gboolean
 handle_bitfield (TeTorrent       *self,
                  PeerSlot        *slot,
                  const TeWireMsg *msg)
 {
-  if (slot->has != NULL || slot->has_all || slot->early_bitfield != NULL)
+  if (slot->has_all || (slot->early_bitfield != NULL && self->metainfo == NULL))
     return protocol_error (self, slot, "a second bitfield", TRUE);
+  if (slot->has != NULL && self->metainfo != NULL)
+    {
+      /* aria2 sends an updated bitfield mid-connection: take it as HAVEs. */
+      g_autoptr(TeBitfield) update = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
+
+      if (!te_bitfield_load (update, msg->data, msg->data_len))
+        return protocol_error (self, slot, "bitfield of the wrong size or with spare bits set", TRUE);
+      for (guint p = 0; p < te_bitfield_size (update); p++)
+        if (te_bitfield_get (update, p) && !te_bitfield_get (slot->has, p))
+          {
+            TeWireMsg have = { .id = TE_WIRE_HAVE, .index = p };
+
+            if (!handle_have (self, slot, &have))
+              return FALSE;
+          }
+      return TRUE;
+    }
   if (self->metainfo == NULL)
     {
       /* Kept until the metadata tells how many pieces there are. */
@@ -1006,7 +1025,20 @@ _te_torrent_handle_message (TeTorrent       *self,
     case TE_WIRE_HAVE_NONE:
       if (!slot->fast)
         return protocol_error (self, slot, "fast-extension message without the extension", TRUE);
-      if (slot->has != NULL || slot->has_all || slot->early_bitfield != NULL)
+      if (slot->has != NULL && self->metainfo != NULL && !slot->has_all)
+        {
+          /* aria2 says "have all" when it completes, after bitfields and HAVEs. */
+          for (guint p = 0; msg->id == TE_WIRE_HAVE_ALL && p < te_bitfield_size (slot->has); p++)
+            if (!te_bitfield_get (slot->has, p))
+              {
+                TeWireMsg have = { .id = TE_WIRE_HAVE, .index = p };
+
+                if (!handle_have (self, slot, &have))
+                  return FALSE;
+              }
+          return TRUE;
+        }
+      if (slot->has_all || slot->early_bitfield != NULL)
         return protocol_error (self, slot, "a second bitfield", TRUE);
       if (msg->id == TE_WIRE_HAVE_ALL)
         slot->has_all = TRUE;
