@@ -78,9 +78,11 @@ finish (Run *run,
   run->status = status;
   if (run->tty)
     fputc ('\n', stderr);
-  /* Tell the trackers we leave; pausing closes the peers. */
+  /* Pausing closes the peers and tells the trackers we leave; quit once they
+   * answered, or after a few seconds if they do not. */
+  g_signal_connect_swapped (run->torrent, "stopped", G_CALLBACK (g_main_loop_quit), run->loop);
+  g_timeout_add_seconds (3, quit_cb, run->loop);
   te_torrent_pause (run->torrent);
-  g_timeout_add_seconds (1, quit_cb, run->loop);
 }
 
 static gboolean

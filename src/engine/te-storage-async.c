@@ -7,7 +7,45 @@
 #include "te-storage.h"
 
 /* The asynchronous face of TeStorage: each operation runs the blocking call on a
- * worker thread and completes on the caller's main context. */
+ * worker thread and completes on the caller's main context.
+ *
+ * Block and piece I/O go to one pool of as many threads as there are cores:
+ * more writers than that only queue on the filesystem's locks. Whole-torrent
+ * rechecks keep GLib's pool, since they fan out on their own. */
+
+typedef struct {
+  GTask           *task;
+  GTaskThreadFunc  func;
+} DiskJob;
+
+static void
+disk_worker (gpointer data,
+             gpointer user_data)
+{
+  DiskJob *job = data;
+
+  job->func (job->task, g_task_get_source_object (job->task), g_task_get_task_data (job->task),
+             g_task_get_cancellable (job->task));
+  g_object_unref (job->task);
+  g_free (job);
+}
+
+static void
+run_on_disk_pool (GTask           *task,
+                  GTaskThreadFunc  func)
+{
+  static GThreadPool *pool;
+  DiskJob *job;
+
+  if (g_once_init_enter (&pool))
+    g_once_init_leave (&pool, g_thread_pool_new (disk_worker, NULL,
+                                                 (gint) MAX (2, g_get_num_processors ()),
+                                                 FALSE, NULL));
+  job = g_new0 (DiskJob, 1);
+  job->task = g_object_ref (task);
+  job->func = func;
+  g_thread_pool_push (pool, job, NULL);
+}
 
 typedef struct {
   guint    piece;
@@ -89,7 +127,7 @@ te_storage_write_block_async (TeStorage          *self,
   op->begin = begin;
   op->data = g_bytes_ref (data);
   g_task_set_task_data (task, op, block_op_free);
-  g_task_run_in_thread (task, write_block_thread);
+  run_on_disk_pool (task, write_block_thread);
 }
 
 gboolean
@@ -147,7 +185,7 @@ te_storage_read_block_async (TeStorage          *self,
   op->begin = begin;
   op->length = length;
   g_task_set_task_data (task, op, block_op_free);
-  g_task_run_in_thread (task, read_block_thread);
+  run_on_disk_pool (task, read_block_thread);
 }
 
 GBytes *
@@ -208,7 +246,7 @@ te_storage_write_piece_async (TeStorage          *self,
   op->piece = piece;
   op->data = g_bytes_ref (data);
   g_task_set_task_data (task, op, block_op_free);
-  g_task_run_in_thread (task, write_piece_thread);
+  run_on_disk_pool (task, write_piece_thread);
 }
 
 /**
@@ -261,7 +299,7 @@ te_storage_verify_piece_async (TeStorage          *self,
       return;
     }
   g_task_set_task_data (task, GUINT_TO_POINTER (piece), NULL);
-  g_task_run_in_thread (task, verify_piece_thread);
+  run_on_disk_pool (task, verify_piece_thread);
 }
 
 gboolean

@@ -98,6 +98,14 @@ typedef struct {
   guint64   last_used;
 } CachedPiece;
 
+/* Piece-sized buffers, reused: released from worker threads, so locked. */
+typedef struct {
+  gint       ref;
+  GMutex     lock;
+  gsize      size;
+  GPtrArray *free;
+} BufferPool;
+
 struct _TeTorrent
 {
   GObject           parent_instance;
@@ -134,9 +142,12 @@ struct _TeTorrent
   TeTokenBucket     down_bucket;
   TeTokenBucket     up_bucket;
   guint             throttle_id;
+  gsize             writes_pending;   /* bytes handed to the disk, not yet written */
+  gboolean          write_paused;
   guint             upload_throttle_id;
 
   GHashTable       *pieces;          /* piece → PieceBuf in progress */
+  BufferPool       *buffers;
   GQueue            cache;           /* CachedPiece, most recent first */
   gsize             cache_bytes;
   guint64           cache_clock;
@@ -210,6 +221,7 @@ void      _te_torrent_check_timeouts     (TeTorrent          *self,
                                           gint64              now);
 void      _te_torrent_slot_free          (gpointer            data);
 void      _te_torrent_cache_clear        (TeTorrent          *self);
+void      _te_buffer_pool_unref          (BufferPool         *pool);
 void      _te_torrent_peer_gone          (TeTorrent          *self,
                                           PeerSlot           *slot);
 

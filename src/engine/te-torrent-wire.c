@@ -287,6 +287,8 @@ pipeline_depth (PeerSlot *slot)
   return (guint32) CLAMP (by_rate, MIN (MIN_PIPELINE, cap), cap);
 }
 
+static void update_peer_read_pause (TeTorrent *self, PeerSlot *slot);
+
 void
 _te_torrent_fill_requests (TeTorrent *self,
                            PeerSlot  *slot)
@@ -321,6 +323,7 @@ _te_torrent_fill_requests (TeTorrent *self,
       if (n < want)
         break;
     }
+  update_peer_read_pause (self, slot);
 }
 
 static gboolean
@@ -385,6 +388,48 @@ slot_of (TeTorrent *self,
   return picker_peer;
 }
 
+/* Reading stops while more than this waits for the disk, so a disk slower
+ * than the network cannot grow memory without bound. */
+#define WRITE_BACKLOG_MAX (16 * 1024 * 1024)
+
+/* Payload only comes from peers we asked: only those stop being read, so the
+ * control messages of everyone else (handshakes, PEX, their requests) still
+ * get through while a limit or the disk holds downloads back. */
+static void
+update_peer_read_pause (TeTorrent *self,
+                        PeerSlot  *slot)
+{
+  gboolean held = self->throttle_id != 0 || self->write_paused;
+
+  te_peer_set_read_paused (slot->peer, held && slot->n_requests > 0);
+}
+
+static void
+update_read_pause (TeTorrent *self)
+{
+  for (guint i = 0; i < self->peers->len; i++)
+    {
+      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
+
+      if (slot != NULL)
+        update_peer_read_pause (self, slot);
+    }
+}
+
+static void
+writes_changed (TeTorrent *self)
+{
+  gsize max = MAX (WRITE_BACKLOG_MAX, 2 * (gsize) te_metainfo_get_piece_length (self->metainfo));
+  gboolean paused = self->write_paused ? self->writes_pending > max / 2
+                                       : self->writes_pending > max;
+
+  if (paused != self->write_paused)
+    {
+      self->write_paused = paused;
+      update_read_pause (self);
+    }
+}
+
 /* Download throttling: payload past the budget pauses reading until the
  * buckets refill, on a timer. */
 static gboolean
@@ -393,8 +438,7 @@ throttle_done_cb (gpointer user_data)
   TeTorrent *self = user_data;
 
   self->throttle_id = 0;
-  for (guint i = 0; i < self->peers->len; i++)
-    te_peer_set_read_paused (g_ptr_array_index (self->peers, i), FALSE);
+  update_read_pause (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -413,15 +457,87 @@ account_download (TeTorrent *self,
               te_token_bucket_wait_us (global, 1, now));
   if (wait > 0 && self->throttle_id == 0)
     {
-      for (guint i = 0; i < self->peers->len; i++)
-        te_peer_set_read_paused (g_ptr_array_index (self->peers, i), TRUE);
       self->throttle_id = g_timeout_add (MAX (wait / 1000, 1), throttle_done_cb, self);
+      update_read_pause (self);
     }
+}
+
+#define POOL_KEEP 8
+
+static BufferPool *
+buffer_pool_new (gsize size)
+{
+  BufferPool *pool = g_new0 (BufferPool, 1);
+
+  pool->ref = 1;
+  pool->size = size;
+  g_mutex_init (&pool->lock);
+  pool->free = g_ptr_array_new_with_free_func (g_free);
+  return pool;
+}
+
+void
+_te_buffer_pool_unref (BufferPool *pool)
+{
+  if (pool == NULL || !g_atomic_int_dec_and_test (&pool->ref))
+    return;
+  g_ptr_array_unref (pool->free);
+  g_mutex_clear (&pool->lock);
+  g_free (pool);
+}
+
+static guint8 *
+buffer_pool_take (BufferPool *pool)
+{
+  guint8 *buf = NULL;
+
+  g_mutex_lock (&pool->lock);
+  if (pool->free->len > 0)
+    buf = g_ptr_array_steal_index_fast (pool->free, pool->free->len - 1);
+  g_mutex_unlock (&pool->lock);
+  return buf ? buf : g_malloc (pool->size);
+}
+
+typedef struct {
+  BufferPool *pool;
+  guint8     *data;
+} PooledBuffer;
+
+static void
+pooled_buffer_release (gpointer data)
+{
+  PooledBuffer *pb = data;
+
+  g_mutex_lock (&pb->pool->lock);
+  if (pb->pool->free->len < POOL_KEEP)
+    {
+      g_ptr_array_add (pb->pool->free, pb->data);
+      pb->data = NULL;
+    }
+  g_mutex_unlock (&pb->pool->lock);
+  g_free (pb->data);
+  _te_buffer_pool_unref (pb->pool);
+  g_free (pb);
+}
+
+/* Wraps a pool buffer so that dropping the GBytes, on whatever thread, gives it back. */
+static GBytes *
+pooled_bytes (BufferPool *pool,
+              guint8     *data,
+              gsize       len)
+{
+  PooledBuffer *pb = g_new0 (PooledBuffer, 1);
+
+  pb->pool = pool;
+  g_atomic_int_inc (&pool->ref);
+  pb->data = data;
+  return g_bytes_new_with_free_func (data, len, pooled_buffer_release, pb);
 }
 
 typedef struct {
   TeTorrent *torrent;
   guint      piece;
+  gsize      size;
   GPtrArray *contributors;
 } WriteOp;
 
@@ -435,6 +551,9 @@ piece_written_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   gboolean valid = FALSE;
 
+  self->writes_pending -= op->size;
+  if (self->metainfo != NULL)
+    writes_changed (self);
   if (!te_storage_write_piece_finish (TE_STORAGE (source), result, &valid, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->picker)
@@ -534,9 +653,11 @@ handle_piece (TeTorrent       *self,
   pb = g_hash_table_lookup (self->pieces, GUINT_TO_POINTER (msg->index));
   if (pb == NULL)
     {
+      if (self->buffers == NULL)
+        self->buffers = buffer_pool_new (te_metainfo_get_piece_length (self->metainfo));
       pb = g_new0 (PieceBuf, 1);
       pb->size = size;
-      pb->data = g_malloc (size);
+      pb->data = buffer_pool_take (self->buffers);
       pb->contributors = g_ptr_array_new_with_free_func (g_free);
       g_hash_table_insert (self->pieces, GUINT_TO_POINTER (msg->index), pb);
     }
@@ -576,11 +697,14 @@ handle_piece (TeTorrent       *self,
   if (complete)
     {
       WriteOp *op = g_new0 (WriteOp, 1);
-      GBytes *data = g_bytes_new_take (g_steal_pointer (&pb->data), pb->size);
+      GBytes *data = pooled_bytes (self->buffers, g_steal_pointer (&pb->data), pb->size);
 
       op->torrent = g_object_ref (self);
       op->piece = msg->index;
+      op->size = pb->size;
       op->contributors = g_ptr_array_ref (pb->contributors);
+      self->writes_pending += pb->size;
+      writes_changed (self);
       g_hash_table_remove (self->pieces, GUINT_TO_POINTER (msg->index));
       te_storage_write_piece_async (self->storage, msg->index, data, self->cancellable,
                                     piece_written_cb, op);
@@ -1114,7 +1238,7 @@ _te_torrent_check_timeouts (TeTorrent *self,
 {
   gint64 timeout = slot->srtt_us > 0
                    ? (gint64) CLAMP (2 * slot->srtt_us + 4 * slot->rttvar_us,
-                                     2 * G_USEC_PER_SEC, 60 * G_USEC_PER_SEC)
+                                     4 * G_USEC_PER_SEC, 60 * G_USEC_PER_SEC)
                    : 20 * G_USEC_PER_SEC;
 
   if (now - te_peer_get_last_received (slot->peer) > IDLE_US)

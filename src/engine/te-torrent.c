@@ -21,6 +21,7 @@ enum {
   SIGNAL_ERROR,
   SIGNAL_PEER_CONNECTED,
   SIGNAL_PEER_DISCONNECTED,
+  SIGNAL_STOPPED,
   N_SIGNALS
 };
 
@@ -78,6 +79,7 @@ te_torrent_finalize (GObject *object)
   g_clear_pointer (&self->peers, g_ptr_array_unref);
   g_clear_pointer (&self->known, g_hash_table_unref);
   g_clear_pointer (&self->pieces, g_hash_table_unref);
+  g_clear_pointer (&self->buffers, _te_buffer_pool_unref);
   g_clear_pointer (&self->reads, g_hash_table_unref);
   g_clear_pointer (&self->file_priorities, g_hash_table_unref);
   g_clear_pointer (&self->layer_fetches, g_ptr_array_unref);
@@ -124,6 +126,15 @@ te_torrent_class_init (TeTorrentClass *klass)
   signals[SIGNAL_PEER_CONNECTED] =
     g_signal_new ("peer-connected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, TE_TYPE_PEER);
+  /**
+   * TeTorrent::stopped:
+   *
+   * After te_torrent_pause(): the trackers have been told we left (or gave no
+   * answer in time). A program may exit now without leaving ghosts in swarms.
+   */
+  signals[SIGNAL_STOPPED] =
+    g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_PEER_DISCONNECTED] =
     g_signal_new ("peer-disconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 2, TE_TYPE_PEER, G_TYPE_STRING);
@@ -612,6 +623,19 @@ te_torrent_start (TeTorrent *self)
     start_running (self);
 }
 
+static void
+announcer_stopped_cb (TeTorrent *self)
+{
+  g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+}
+
+static gboolean
+emit_stopped_idle (gpointer data)
+{
+  g_signal_emit (TE_TORRENT (data), signals[SIGNAL_STOPPED], 0);
+  return G_SOURCE_REMOVE;
+}
+
 void
 te_torrent_pause (TeTorrent *self)
 {
@@ -621,8 +645,15 @@ te_torrent_pause (TeTorrent *self)
   _te_torrent_set_state (self, TE_TORRENT_STATE_PAUSED);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   _te_torrent_drop_all_peers (self, "paused");
-  if (self->announcer)
-    te_announcer_stop (self->announcer);
+  if (self->announcer && te_announcer_is_running (self->announcer))
+    {
+      /* The announcer lives on until its "stopped" announces are answered. */
+      g_signal_connect_object (self->announcer, "stopped", G_CALLBACK (announcer_stopped_cb),
+                               self, G_CONNECT_SWAPPED);
+      te_announcer_stop (self->announcer);
+    }
+  else
+    g_idle_add_full (G_PRIORITY_DEFAULT, emit_stopped_idle, g_object_ref (self), g_object_unref);
   g_clear_object (&self->announcer);
 }
 

@@ -16,8 +16,11 @@
 # Output is one JSON object per line on stdout:
 #   {"event": "ready", "port": P}
 #   {"event": "connection", "count": N, "at": seconds since ready}
-#   {"event": "summary", "connections": N, "handshakes": N, "requests": N,
-#    "blocks_sent": N, "bytes_sent": N, "last_request_at": seconds or null}
+#   {"event": "closed", "count": N, "requests": R, "at": seconds since ready}
+#       a connection ended (N so far), after R requests on it
+#   {"event": "summary", "connections": N, "closed": N, "handshakes": N,
+#    "requests": N, "blocks_sent": N, "bytes_sent": N,
+#    "last_request_at": seconds or null}
 # The summary comes when it is stopped with SIGTERM or SIGINT; it then exits 0.
 
 import argparse
@@ -42,7 +45,7 @@ MSG_REQUEST = 6
 MSG_PIECE = 7
 
 lock = threading.Lock()
-stats = {"connections": 0, "handshakes": 0, "requests": 0, "blocks_sent": 0,
+stats = {"connections": 0, "closed": 0, "handshakes": 0, "requests": 0, "blocks_sent": 0,
          "bytes_sent": 0, "last_request_at": None}
 started = time.monotonic()
 stop = threading.Event()
@@ -69,6 +72,7 @@ def send_message(sock, msg_id, payload=b""):
 
 
 def serve(sock, info_hashes, n_pieces):
+    requests = 0
     try:
         sock.settimeout(60)
         pstrlen = recv_exact(sock, 1)[0]
@@ -102,6 +106,7 @@ def serve(sock, info_hashes, n_pieces):
                 index, begin, size = struct.unpack(">III", body[1:13])
                 if size == 0 or size > MAX_BLOCK or index >= n_pieces:
                     return
+                requests += 1
                 with lock:
                     stats["requests"] += 1
                     stats["last_request_at"] = round(time.monotonic() - started, 2)
@@ -113,6 +118,11 @@ def serve(sock, info_hashes, n_pieces):
         pass
     finally:
         sock.close()
+        with lock:
+            stats["closed"] += 1
+            closed = stats["closed"]
+        emit({"event": "closed", "count": closed, "requests": requests,
+              "at": round(time.monotonic() - started, 2)})
 
 
 def on_signal(signum, frame):

@@ -30,8 +30,9 @@
 #       seed: when stopped with SIGTERM or SIGINT; either: on timeout.
 #
 # Each entry of "peers" describes one remote peer, keyed by its peer id:
-#   {"pid": hex, "client": "...", "endpoints": ["ip:port", ...],
-#    "blocks_from": N, "bytes_from": N, "bytes_to": N, "pex_received": N}
+#   {"pid": hex, "pid_text": first 8 bytes ("-TE0100-"), "client": "...",
+#    "endpoints": ["ip:port", ...], "blocks_from": N, "bytes_from": N,
+#    "bytes_to": N, "pex_received": N}
 # blocks_from counts block_finished_alert, which names the peer a block came
 # from; bytes_from/bytes_to are the largest total_download/total_upload that
 # peer_info reported (sampled every 100 ms, so a fast peer may be counted a
@@ -39,11 +40,11 @@
 # shows its ephemeral source port, so tests match peers by peer id prefix
 # ("-TE"), not by address.
 #
-# PEX: libtorrent 2.0.8 logs every ut_pex message it receives as a peer_log
-# alert (category peer_log_notification) with direction incoming_message and
-# event type "PEX" ("<== PEX [ dropped: .. added: .. ]"). peer_info's
-# source flags cannot tell, since a peer learnt from the tracker first keeps
-# that source. pex_received counts those alerts.
+# PEX: libtorrent 2.0.8 (Debian's build keeps its logging) logs every ut_pex
+# message it receives as a peer_log alert (category peer_log_notification),
+# "<== PEX [ dropped: D added: A ]", and what it sends as "==> PEX_FULL" or
+# "==> PEX_DIFF". pex_received counts the incoming ones. peer_info's source
+# flags cannot tell: a peer first learnt from the tracker keeps that source.
 #
 # Exit status: 0 done, 2 timed out, 3 libtorrent reported an error.
 
@@ -130,9 +131,9 @@ class Peers:
         key = raw.hex() if any(raw) else "@" + endpoint
         e = self.by_key.get(key)
         if e is None:
-            e = {"pid": raw.hex() if any(raw) else None,
-                 "pid_text": raw[:8].decode("ascii", "replace") if any(raw) else None,
-                 "client": None, "endpoints": [],
+            e = {"pid": raw.hex() if any(raw) else "",
+                 "pid_text": raw[:8].decode("ascii", "replace") if any(raw) else "",
+                 "client": "", "endpoints": [],
                  "blocks_from": 0, "bytes_from": 0, "bytes_to": 0, "pex_received": 0}
             self.by_key[key] = e
         if endpoint not in e["endpoints"]:
@@ -157,9 +158,9 @@ class Peers:
             self.entry(a.pid, endpoint_text(a.endpoint))["blocks_from"] += 1
             return True
         if isinstance(a, lt.peer_log_alert):
-            # "<== PEX" is ut_pex's own log line for a message it parsed.
-            text = a.message()
-            if "<==" in text and " PEX " in text + " ":
+            # ut_pex's log line for a message it received and parsed; what
+            # it sends shows as "==> PEX_FULL" or "==> PEX_DIFF".
+            if "<== PEX [" in a.message():
                 self.entry(a.pid, endpoint_text(a.endpoint))["pex_received"] += 1
             return True
         return False
