@@ -15,8 +15,8 @@
 
 #define CONNECT_TIMEOUT_S    10
 #define HANDSHAKE_TIMEOUT_S  20
-#define READ_CHUNK           (64 * 1024)
-#define READ_BUDGET          (1024 * 1024)   /* per dispatch, so one fast peer cannot starve others */
+#define READ_CHUNK           (256 * 1024)
+#define READ_BUDGET          (2 * 1024 * 1024) /* per dispatch, so one fast peer cannot starve others */
 #define DEFAULT_MAX_MESSAGE  (128 * 1024)
 #define SEND_LOW_WATER       (64 * 1024)
 #define SEND_MAX             (8 * 1024 * 1024)  /* a peer that stops reading is dropped */

@@ -20,10 +20,12 @@
  * that fails.
  *
  * Each scenario runs in a subprocess of its own (g_test_trap_subprocess),
- * so a failed assertion ends only that scenario. The peers it starts get
- * SIGTERM when it dies (PR_SET_PDEATHSIG), and the parent removes its
- * temporary folder; on failure the parent first prints the tail of every
- * peer's output, which the scenario kept in files under logs/. */
+ * so a failed assertion ends only that scenario. Its fixture stops the
+ * peers it started when it returns; when it dies instead, they get SIGTERM
+ * (PR_SET_PDEATHSIG) and the parent stops any left, by the ids the scenario
+ * wrote down. The parent then removes the scenario's temporary folder; on
+ * failure it first prints the tail of every peer's output, which the
+ * scenario kept in files under logs/. */
 
 /* Debian's python3-libtorrent only loads into Debian's interpreter. */
 #define PYTHON             "/usr/bin/python3"
@@ -109,7 +111,28 @@ tail (const char *text)
 }
 
 /* Processes: each one's stdout and stderr go to files in logs/, which the
- * scenario reads as they grow. */
+ * scenario reads as they grow, and its id and start time to the file pids,
+ * for the parent to find any that outlived the scenario. */
+
+/* Field 22 of /proc/@pid/stat, the start time, which tells a process from
+ * a later one that got its id; NULL when it is gone or a zombie. */
+static char *
+process_start_time (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", pid);
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *end_of_name;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL)
+      || (end_of_name = strrchr (stat, ')')) == NULL)
+    return NULL;
+  /* From field 3, the state, on. */
+  fields = g_strsplit (end_of_name + 2, " ", -1);
+  if (g_strv_length (fields) < 20 || g_str_equal (fields[0], "Z"))
+    return NULL;
+  return g_strdup (fields[19]);
+}
 
 static void
 die_with_parent (gpointer user_data)
@@ -128,6 +151,22 @@ proc_exited_cb (GObject      *source,
   g_subprocess_wait_finish (proc, result, NULL);
   p->exited = TRUE;
   p->status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+}
+
+static void
+record_pid (Fixture    *f,
+            const char *pid)
+{
+  g_autofree char *path = g_build_filename (f->tmp, "pids", NULL);
+  g_autofree char *start = process_start_time (pid);
+  FILE *file;
+
+  if (start == NULL)
+    return;  /* gone already */
+  file = fopen (path, "a");
+  g_assert_nonnull (file);
+  fprintf (file, "%s %s\n", pid, start);
+  g_assert_cmpint (fclose (file), ==, 0);
 }
 
 static Proc *
@@ -155,6 +194,7 @@ proc_start (Fixture            *f,
   p->proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_subprocess_wait_async (p->proc, NULL, proc_exited_cb, p);
+  record_pid (f, g_subprocess_get_identifier (p->proc));
   g_ptr_array_add (f->procs, p);
   return p;
 }
@@ -1253,6 +1293,51 @@ scenario_v2_and_hybrid_from_libtorrent (Fixture *f)
     }
 }
 
+/* Sends @sig (unless 0) to the processes listed in @lines that still run;
+ * returns how many do. */
+static guint
+signal_leftovers (char **lines,
+                  int    sig)
+{
+  guint alive = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 2);
+      g_autofree char *start = NULL;
+
+      if (g_strv_length (fields) != 2 || (start = process_start_time (fields[0])) == NULL
+          || !g_str_equal (start, fields[1]))
+        continue;
+      alive++;
+      if (sig != 0)
+        kill ((pid_t) g_ascii_strtoll (fields[0], NULL, 10), sig);
+    }
+  return alive;
+}
+
+/* The peers a scenario started get SIGTERM when it dies (PR_SET_PDEATHSIG),
+ * but a process that changes its user id, as opentracker does when started
+ * as root, loses that setting: stop whatever is left of them, by id. */
+static void
+stop_leftovers (const char *tmp)
+{
+  g_autofree char *path = g_build_filename (tmp, "pids", NULL);
+  g_autofree char *text = read_text (path);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  static const int signals[] = { SIGTERM, SIGKILL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    {
+      gint64 deadline = deadline_after (STOP_TIMEOUT_S);
+
+      if (signal_leftovers (lines, signals[i]) == 0)
+        return;
+      while (signal_leftovers (lines, 0) > 0 && g_get_monotonic_time () < deadline)
+        g_usleep (G_USEC_PER_SEC / 10);
+    }
+}
+
 static const Scenario scenarios[] = {
   { "/interop/swarm/transmission-seeder-http-tracker", scenario_transmission_seeder },
   { "/interop/swarm/libtorrent-seeder-udp-tracker", scenario_libtorrent_seeder_udp },
@@ -1285,13 +1370,9 @@ test_scenario (gconstpointer data)
   g_test_trap_subprocess (NULL, (guint64) SCENARIO_TIMEOUT_S * G_USEC_PER_SEC,
                           G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_unsetenv (TMP_ENV);
+  stop_leftovers (tmp);
   if (!g_test_trap_has_passed ())
-    {
-      /* The peers got SIGTERM when the scenario died: let them finish their
-       * last words, and go. */
-      g_usleep (2 * G_USEC_PER_SEC);
-      dump_logs (tmp);
-    }
+    dump_logs (tmp);
   if (g_getenv (KEEP_ENV) != NULL)
     g_printerr ("# %s: kept %s\n", s->path, tmp);
   else
