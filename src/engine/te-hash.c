@@ -48,6 +48,18 @@ te_log2 (gsize pow2)
   return h;
 }
 
+static void
+hash_pair (const guint8 *left,
+           const guint8 *right,
+           guint8        out[TE_SHA256_LEN])
+{
+  guint8 pair[2 * TE_SHA256_LEN];
+
+  memcpy (pair, left, TE_SHA256_LEN);
+  memcpy (pair + TE_SHA256_LEN, right, TE_SHA256_LEN);
+  te_sha256 (pair, sizeof pair, out);
+}
+
 /**
  * te_merkle_pad_hash:
  * @height: 0 for a leaf
@@ -59,15 +71,9 @@ void
 te_merkle_pad_hash (guint  height,
                     guint8 out[TE_SHA256_LEN])
 {
-  guint8 pair[2 * TE_SHA256_LEN];
-
   memset (out, 0, TE_SHA256_LEN);
   for (guint h = 0; h < height; h++)
-    {
-      memcpy (pair, out, TE_SHA256_LEN);
-      memcpy (pair + TE_SHA256_LEN, out, TE_SHA256_LEN);
-      te_sha256 (pair, sizeof pair, out);
-    }
+    hash_pair (out, out, out);
 }
 
 /**
@@ -147,17 +153,6 @@ te_merkle_data_root (const guint8 *data,
   te_merkle_root (leaves, n, width, 0, out);
 }
 
-static void
-hash_pair (const guint8 *left,
-           const guint8 *right,
-           guint8        out[TE_SHA256_LEN])
-{
-  guint8 pair[2 * TE_SHA256_LEN];
-
-  memcpy (pair, left, TE_SHA256_LEN);
-  memcpy (pair + TE_SHA256_LEN, right, TE_SHA256_LEN);
-  te_sha256 (pair, sizeof pair, out);
-}
 
 /**
  * te_merkle_proof:

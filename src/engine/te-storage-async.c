@@ -84,6 +84,38 @@ check_block (TeStorage *self,
   return TRUE;
 }
 
+/* Checks the range, then runs @func on the disk pool with a BlockOp. */
+static void
+start_block_op (TeStorage          *self,
+                gpointer            source_tag,
+                guint               piece,
+                guint32             begin,
+                guint32             length,
+                GBytes             *data,
+                GTaskThreadFunc     func,
+                GCancellable       *cancellable,
+                GAsyncReadyCallback callback,
+                gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+  BlockOp *op;
+
+  g_task_set_source_tag (task, source_tag);
+  if (!check_block (self, piece, begin, data ? g_bytes_get_size (data) : length, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  op = g_new0 (BlockOp, 1);
+  op->piece = piece;
+  op->begin = begin;
+  op->length = length;
+  op->data = data ? g_bytes_ref (data) : NULL;
+  g_task_set_task_data (task, op, block_op_free);
+  run_on_disk_pool (task, func);
+}
+
 static void
 write_block_thread (GTask        *task,
                     gpointer      source,
@@ -112,22 +144,8 @@ te_storage_write_block_async (TeStorage          *self,
                               GAsyncReadyCallback callback,
                               gpointer            user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  BlockOp *op = g_new0 (BlockOp, 1);
-  GError *error = NULL;
-
-  g_task_set_source_tag (task, te_storage_write_block_async);
-  if (!check_block (self, piece, begin, g_bytes_get_size (data), &error))
-    {
-      g_free (op);
-      g_task_return_error (task, error);
-      return;
-    }
-  op->piece = piece;
-  op->begin = begin;
-  op->data = g_bytes_ref (data);
-  g_task_set_task_data (task, op, block_op_free);
-  run_on_disk_pool (task, write_block_thread);
+  start_block_op (self, te_storage_write_block_async, piece, begin, 0, data, write_block_thread,
+                  cancellable, callback, user_data);
 }
 
 gboolean
@@ -170,22 +188,8 @@ te_storage_read_block_async (TeStorage          *self,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  BlockOp *op;
-  GError *error = NULL;
-
-  g_task_set_source_tag (task, te_storage_read_block_async);
-  if (!check_block (self, piece, begin, length, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  op = g_new0 (BlockOp, 1);
-  op->piece = piece;
-  op->begin = begin;
-  op->length = length;
-  g_task_set_task_data (task, op, block_op_free);
-  run_on_disk_pool (task, read_block_thread);
+  start_block_op (self, te_storage_read_block_async, piece, begin, length, NULL, read_block_thread,
+                  cancellable, callback, user_data);
 }
 
 GBytes *
@@ -232,21 +236,8 @@ te_storage_write_piece_async (TeStorage          *self,
                               GAsyncReadyCallback callback,
                               gpointer            user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  BlockOp *op;
-
-  g_task_set_source_tag (task, te_storage_write_piece_async);
-  if (piece >= te_metainfo_get_n_pieces (te_storage_get_metainfo (self)))
-    {
-      g_task_return_new_error (task, TE_STORAGE_ERROR, TE_STORAGE_ERROR_RANGE,
-                               "Piece %u does not exist", piece);
-      return;
-    }
-  op = g_new0 (BlockOp, 1);
-  op->piece = piece;
-  op->data = g_bytes_ref (data);
-  g_task_set_task_data (task, op, block_op_free);
-  run_on_disk_pool (task, write_piece_thread);
+  start_block_op (self, te_storage_write_piece_async, piece, 0, 0, data, write_piece_thread,
+                  cancellable, callback, user_data);
 }
 
 /**
