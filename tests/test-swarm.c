@@ -145,6 +145,26 @@ test_transfer (Fixture      *f,
 }
 
 static void
+test_ipv6 (Fixture      *f,
+           gconstpointer data)
+{
+  g_autofree char *payload = g_build_filename (f->seed_dir, "payload", NULL);
+  g_autofree char *leech_dir = g_build_filename (f->dir, "leech", NULL);
+  g_autoptr(TeMetainfo) meta = te_test_make_torrent (payload, TE_TORRENT_V1, PIECE);
+  g_autoptr(GInetAddress) lo6 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocketAddress) seeder = g_inet_socket_address_new (lo6, te_engine_get_port (f->engines[0]));
+  g_autoptr(GError) error = NULL;
+  TeTorrent *leech;
+
+  seed (f, meta);
+  leech = te_engine_add_torrent (f->engines[1], meta, leech_dir, &error);
+  g_assert_no_error (error);
+  te_torrent_add_peer (leech, G_INET_SOCKET_ADDRESS (seeder));
+  wait_seeding (leech);
+  assert_same (f->seed_dir, leech_dir, "payload/a.bin");
+}
+
+static void
 test_magnet (Fixture      *f,
              gconstpointer data)
 {
@@ -328,6 +348,7 @@ main (int    argc,
               fixture_setup, test_transfer, fixture_teardown);
   g_test_add ("/te/swarm/transfer/hybrid", Fixture, GINT_TO_POINTER (TE_TORRENT_HYBRID),
               fixture_setup, test_transfer, fixture_teardown);
+  g_test_add ("/te/swarm/ipv6", Fixture, NULL, fixture_setup, test_ipv6, fixture_teardown);
   g_test_add ("/te/swarm/magnet", Fixture, NULL, fixture_setup, test_magnet, fixture_teardown);
   g_test_add ("/te/swarm/magnet-v2", Fixture, NULL, fixture_setup, test_magnet_v2,
               fixture_teardown);
