@@ -564,21 +564,31 @@ assert_same_tree (const char *expected,
     }
 }
 
-static char *
-info_hash (const char *torrent)
+/* `torrentedge-cli info --json` of @torrent. */
+static JsonObject *
+te_info (const char *torrent)
 {
   const char *argv[] = { te_test_cli_path (), "info", torrent, "--json", NULL };
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
-  JsonObject *obj;
+  JsonNode *root;
 
   g_assert_cmpint (te_test_run (argv, &out, NULL), ==, 0);
   json_parser_load_from_data (parser, out, -1, &error);
   g_assert_no_error (error);
-  obj = json_node_get_object (json_parser_get_root (parser));
-  g_assert_nonnull (json_object_get_string_member_with_default (obj, "infoHash", NULL));
-  return g_strdup (json_object_get_string_member (obj, "infoHash"));
+  root = json_parser_get_root (parser);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_object_ref (json_node_get_object (root));
+}
+
+static char *
+info_hash (const char *torrent)
+{
+  g_autoptr(JsonObject) info = te_info (torrent);
+
+  g_assert_nonnull (json_object_get_string_member_with_default (info, "infoHash", NULL));
+  return g_strdup (json_object_get_string_member (info, "infoHash"));
 }
 
 /* TorrentEdge */
@@ -1164,9 +1174,10 @@ scenario_bad_peer_banned (Fixture *f)
   g_assert_cmpint (json_object_get_int_member (summary, "connections"), <=, 3);
 }
 
-/* A tracker that fails before it answers: the first tier is a closed port,
- * the second an HTTP tracker that answers 500 twice, then a peer list naming
- * the libtorrent seeder. */
+/* Trackers that fail before one answers: the first tier is a closed port,
+ * the second an HTTP tracker in this process that answers 500 twice, then a
+ * peer list naming the libtorrent seeder. TorrentEdge must move on from the
+ * dead tier and retry the failing one (backoff 2 s · 2^n) until it answers. */
 
 typedef struct
 {
@@ -1221,6 +1232,7 @@ scenario_tracker_failover (Fixture *f)
   g_autofree char *live = NULL;
   g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) info = NULL;
   GSList *uris;
   FlakyTracker tracker = { 0, 2, 0 };
   const char *seed_extra[] = { "--no-trackers", NULL };
@@ -1242,6 +1254,9 @@ scenario_tracker_failover (Fixture *f)
 
     run_ok (create);
   }
+  info = te_info (torrent);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (info, "trackers")),
+                    ==, 2);
 
   lt = lt_start (f, "lt-seed", "seed", torrent, seed, seed_extra);
   tracker.seeder_port = wait_ready_port (lt);
