@@ -33,6 +33,7 @@ struct _TeStorage
   TeStorageFlags  flags;
 
   GMutex          lock;        /* guards open_files and clock */
+  GMutex          write_lock;  /* one writer at a time: see do_io() */
   GHashTable     *open_files;  /* file index → OpenFile* */
   guint64         clock;
 };
@@ -55,6 +56,7 @@ te_storage_finalize (GObject *object)
 
   g_hash_table_unref (self->open_files);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->write_lock);
   g_clear_object (&self->metainfo);
   g_free (self->save_path);
 
@@ -71,6 +73,7 @@ static void
 te_storage_init (TeStorage *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->write_lock);
   self->open_files = g_hash_table_new_full (NULL, NULL, NULL, open_file_free);
 }
 
@@ -406,6 +409,11 @@ do_io (TeStorage *self,
           of = acquire (self, fi, op == OP_WRITE, error);
           if (of == NULL)
             return FALSE;
+          /* Buffered writes to a file take the kernel's inode lock, which
+           * spins while another writer holds it: waiting here sleeps instead,
+           * and the other thread hashes its next piece meanwhile. */
+          if (op == OP_WRITE)
+            g_mutex_lock (&self->write_lock);
           while (done < chunk)
             {
               ssize_t r = op == OP_READ
@@ -419,6 +427,8 @@ do_io (TeStorage *self,
                   g_autofree char *path = te_storage_dup_file_path (self, fi);
                   int err = errno;
 
+                  if (op == OP_WRITE)
+                    g_mutex_unlock (&self->write_lock);
                   release (self, of);
                   return set_errno_error (error, err, path, op == OP_READ ? "read" : "write");
                 }
@@ -431,6 +441,8 @@ do_io (TeStorage *self,
                 }
               done += r;
             }
+          if (op == OP_WRITE)
+            g_mutex_unlock (&self->write_lock);
           release (self, of);
         }
       offset += chunk;
