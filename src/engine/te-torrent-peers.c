@@ -15,8 +15,6 @@
 #define BACKOFF_MAX_US      (300 * G_USEC_PER_SEC)
 #define CONNECTS_PER_TICK   10
 #define MAX_KNOWN           2000
-#define MAX_REQUESTS        500    /* our pipeline cap per peer */
-#define MAX_INCOMING        500    /* the reqq we advertise */
 
 static gboolean
 is_loopback (GInetSocketAddress *address)
@@ -98,8 +96,8 @@ slot_new (TeTorrent *self,
   slot->am_choking = TRUE;
   slot->peer_choking = TRUE;
   slot->max_requests = 16;
-  slot->requests = g_new (Request, MAX_REQUESTS);
-  slot->incoming = g_new (TeBlock, MAX_INCOMING);
+  slot->requests = g_new (Request, TE_PEER_MAX_REQUESTS);
+  slot->incoming = g_new (TeBlock, TE_PEER_MAX_INCOMING);
   slot->srtt_us = 0;
   return slot;
 }
@@ -423,7 +421,7 @@ _te_torrent_rechoke (TeTorrent *self)
 
               if (slot->fast)
                 te_peer_send_request (slot->peer, TE_WIRE_REJECT, b->piece, b->begin, b->length);
-              slot->incoming_head = (slot->incoming_head + 1) % MAX_INCOMING;
+              slot->incoming_head = (slot->incoming_head + 1) % TE_PEER_MAX_INCOMING;
               slot->n_incoming--;
             }
         }

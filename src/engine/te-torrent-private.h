@@ -15,6 +15,9 @@
 
 G_BEGIN_DECLS
 
+#define TE_PEER_MAX_REQUESTS 500   /* our pipeline cap per peer */
+#define TE_PEER_MAX_INCOMING 500   /* the reqq we advertise */
+
 /* What TeTorrent keeps per connection, as the TePeer's owner data. */
 typedef struct {
   TeBlock  block;
@@ -224,6 +227,27 @@ void      _te_torrent_cache_clear        (TeTorrent          *self);
 void      _te_buffer_pool_unref          (BufferPool         *pool);
 void      _te_torrent_peer_gone          (TeTorrent          *self,
                                           PeerSlot           *slot);
+
+gboolean  _te_torrent_protocol_error     (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          const char         *reason,
+                                          gboolean            strike);
+gboolean  _te_torrent_peer_is_seed       (TeTorrent          *self,
+                                          PeerSlot           *slot);
+
+/* te-torrent-upload.c: serving requests and hashes, super-seeding */
+gboolean  _te_torrent_handle_request     (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          const TeWireMsg    *msg);
+void      _te_torrent_handle_cancel      (PeerSlot           *slot,
+                                          const TeWireMsg    *msg);
+void      _te_torrent_serve_hashes       (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          const TeWireMsg    *msg);
+gboolean  _te_torrent_super_seed_active  (TeTorrent          *self);
+void      _te_torrent_super_seed_saw     (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          guint               piece);
 
 /* te-torrent-ext.c: extension messages (metadata, PEX) */
 gboolean  _te_torrent_handle_extended    (TeTorrent          *self,

@@ -11,18 +11,14 @@
 /* BEP 3 and BEP 6 messages of one torrent's peers: availability, interest,
  * requests both ways, piece data, and the per-peer pipeline. */
 
-#define MAX_REQUESTS      500          /* as sized in slot_new() */
-#define MAX_INCOMING      500          /* the reqq we advertise */
 #define MIN_PIPELINE      32
 #define PIPELINE_SECONDS  3
-#define SEND_HIGH_WATER   (512 * 1024)
-#define CACHE_MAX_BYTES   (32 * 1024 * 1024)
 #define SNUB_US           (60 * G_USEC_PER_SEC)
 #define IDLE_US           (180 * G_USEC_PER_SEC)
 #define KEEPALIVE_US      (90 * G_USEC_PER_SEC)
 
-static gboolean
-protocol_error (TeTorrent  *self,
+gboolean
+_te_torrent_protocol_error (TeTorrent  *self,
                 PeerSlot   *slot,
                 const char *reason,
                 gboolean    strike)
@@ -49,8 +45,8 @@ _te_torrent_slot_free (gpointer data)
   g_free (slot);
 }
 
-static gboolean
-peer_is_seed (TeTorrent *self,
+gboolean
+_te_torrent_peer_is_seed (TeTorrent *self,
               PeerSlot  *slot)
 {
   return slot->has_all || (slot->has != NULL && te_bitfield_is_full (slot->has));
@@ -77,66 +73,6 @@ _te_torrent_recount_interest (TeTorrent *self,
     slot->interesting = count_interesting (self, slot);
   _te_torrent_update_interest (self, slot);
   _te_torrent_fill_requests (self, slot);
-}
-
-static gboolean
-super_seed_active (TeTorrent *self)
-{
-  return self->super_seeding && _te_torrent_is_seeding (self) && self->metainfo != NULL;
-}
-
-/* Offers each peer its next piece once its last one has spread. */
-void
-_te_torrent_super_seed_offer (TeTorrent *self)
-{
-  if (!super_seed_active (self))
-    return;
-  if (self->super_seed == NULL)
-    self->super_seed = te_super_seed_new (te_metainfo_get_n_pieces (self->metainfo));
-  for (guint i = 0; i < self->peers->len; i++)
-    {
-      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
-      guint piece;
-
-      if (slot == NULL || !slot->handshaken || te_peer_get_state (slot->peer) != TE_PEER_ACTIVE
-          || slot->has_all || slot->super_revealed)
-        continue;
-      piece = te_super_seed_offer (self->super_seed, slot, slot->has);
-      if (piece != G_MAXUINT && piece != slot->super_offer)
-        {
-          slot->super_offer = piece;
-          te_peer_send_index (slot->peer, TE_WIRE_HAVE, piece);
-        }
-    }
-}
-
-static void
-super_seed_saw (TeTorrent *self,
-                PeerSlot  *slot,
-                guint      piece)
-{
-  guint others = 0;
-
-  if (self->super_seed != NULL)
-    te_super_seed_peer_has (self->super_seed, slot, piece);
-  if (piece != slot->super_offer || slot->super_revealed)
-    return;
-  /* BEP 16 waits for the piece to show up elsewhere; with no other leecher
-   * it never would, so this peer is shown everything instead. */
-  for (guint i = 0; i < self->peers->len; i++)
-    {
-      PeerSlot *other = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
-
-      if (other && other != slot && other->handshaken && !peer_is_seed (self, other))
-        others++;
-    }
-  if (others == 0)
-    {
-      slot->super_revealed = TRUE;
-      for (guint p = 0; p < te_bitfield_size (self->have); p++)
-        if (!te_bitfield_get (slot->has, p))
-          te_peer_send_index (slot->peer, TE_WIRE_HAVE, p);
-    }
 }
 
 void
@@ -282,7 +218,7 @@ static guint32
 pipeline_depth (PeerSlot *slot)
 {
   guint64 by_rate = slot->down_rate * PIPELINE_SECONDS / TE_WIRE_BLOCK_SIZE;
-  guint32 cap = slot->ext.reqq ? MIN (slot->ext.reqq, MAX_REQUESTS) : 250;
+  guint32 cap = slot->ext.reqq ? MIN (slot->ext.reqq, TE_PEER_MAX_REQUESTS) : 250;
 
   return (guint32) CLAMP (by_rate, MIN (MIN_PIPELINE, cap), cap);
 }
@@ -611,16 +547,16 @@ handle_piece (TeTorrent       *self,
   guint32 size;
 
   if (msg->index >= n)
-    return protocol_error (self, slot, "piece outside the torrent", TRUE);
+    return _te_torrent_protocol_error (self, slot, "piece outside the torrent", TRUE);
   size = te_metainfo_get_piece_size (self->metainfo, msg->index);
   if (msg->begin >= size || msg->data_len > size - msg->begin || msg->data_len == 0)
-    return protocol_error (self, slot, "piece data outside its piece", TRUE);
+    return _te_torrent_protocol_error (self, slot, "piece data outside its piece", TRUE);
 
   if (!take_request (slot, msg->index, msg->begin, &sent_us))
     {
       /* Late replies to cancelled requests are normal; data nobody asked for is not. */
       if (!was_cancelled (slot, msg->index, msg->begin))
-        return protocol_error (self, slot, "piece data that was not requested", TRUE);
+        return _te_torrent_protocol_error (self, slot, "piece data that was not requested", TRUE);
       slot->down_payload += msg->data_len;
       account_download (self, msg->data_len);
       return TRUE;
@@ -715,232 +651,6 @@ handle_piece (TeTorrent       *self,
   return TRUE;
 }
 
-/* Requests we serve: whole pieces are read once into a small cache and sent
- * block by block from memory. */
-
-void
-_te_torrent_cache_clear (TeTorrent *self)
-{
-  CachedPiece *c;
-
-  while ((c = g_queue_pop_head (&self->cache)) != NULL)
-    {
-      g_bytes_unref (c->data);
-      g_free (c);
-    }
-  self->cache_bytes = 0;
-}
-
-static GBytes *
-cache_lookup (TeTorrent *self,
-              guint      piece)
-{
-  for (GList *l = self->cache.head; l != NULL; l = l->next)
-    {
-      CachedPiece *c = l->data;
-
-      if (c->piece == piece)
-        {
-          c->last_used = ++self->cache_clock;
-          if (l != self->cache.head)
-            {
-              g_queue_unlink (&self->cache, l);
-              g_queue_push_head_link (&self->cache, l);
-            }
-          return c->data;
-        }
-    }
-  return NULL;
-}
-
-static void
-cache_insert (TeTorrent *self,
-              guint      piece,
-              GBytes    *data)
-{
-  CachedPiece *c = g_new0 (CachedPiece, 1);
-
-  c->piece = piece;
-  c->data = g_bytes_ref (data);
-  c->last_used = ++self->cache_clock;
-  g_queue_push_head (&self->cache, c);
-  self->cache_bytes += g_bytes_get_size (data);
-  while (self->cache_bytes > CACHE_MAX_BYTES && self->cache.length > 2)
-    {
-      CachedPiece *old = g_queue_pop_tail (&self->cache);
-
-      self->cache_bytes -= g_bytes_get_size (old->data);
-      g_bytes_unref (old->data);
-      g_free (old);
-    }
-}
-
-typedef struct {
-  TeTorrent *torrent;
-  guint      piece;
-} ReadOp;
-
-static void
-piece_read_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  ReadOp *op = user_data;
-  TeTorrent *self = op->torrent;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) data = te_storage_read_block_finish (TE_STORAGE (source), result, &error);
-  g_autoptr(GPtrArray) waiting = NULL;
-
-  g_hash_table_steal_extended (self->reads, GUINT_TO_POINTER (op->piece), NULL,
-                               (gpointer *) &waiting);
-  if (data == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        _te_torrent_fail (self, g_steal_pointer (&error));
-    }
-  else
-    {
-      cache_insert (self, op->piece, data);
-      for (guint i = 0; waiting && i < waiting->len; i++)
-        _te_torrent_serve (self, g_ptr_array_index (waiting, i));
-    }
-  g_object_unref (op->torrent);
-  g_free (op);
-}
-
-static gboolean
-upload_throttle_done_cb (gpointer user_data)
-{
-  TeTorrent *self = user_data;
-
-  self->upload_throttle_id = 0;
-  for (guint i = 0; i < self->peers->len; i++)
-    {
-      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
-      if (slot && slot->n_incoming > 0)
-        _te_torrent_serve (self, slot);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-void
-_te_torrent_serve (TeTorrent *self,
-                   PeerSlot  *slot)
-{
-  TeTokenBucket *global = _te_engine_get_up_bucket (self->engine);
-
-  while (slot->n_incoming > 0 && te_peer_get_state (slot->peer) == TE_PEER_ACTIVE
-         && te_peer_get_send_queue (slot->peer) < SEND_HIGH_WATER)
-    {
-      TeBlock *b = &slot->incoming[slot->incoming_head];
-      GBytes *piece = cache_lookup (self, b->piece);
-      gint64 now = g_get_monotonic_time ();
-      guint64 granted;
-
-      if (piece == NULL)
-        {
-          GPtrArray *waiting = g_hash_table_lookup (self->reads, GUINT_TO_POINTER (b->piece));
-
-          if (waiting == NULL)
-            {
-              ReadOp *op = g_new0 (ReadOp, 1);
-
-              op->torrent = g_object_ref (self);
-              op->piece = b->piece;
-              waiting = g_ptr_array_new ();
-              g_hash_table_insert (self->reads, GUINT_TO_POINTER (b->piece), waiting);
-              te_storage_read_block_async (self->storage, b->piece, 0,
-                                           te_metainfo_get_piece_padded_size (self->metainfo, b->piece),
-                                           self->cancellable, piece_read_cb, op);
-            }
-          if (!g_ptr_array_find (waiting, slot, NULL))
-            g_ptr_array_add (waiting, slot);
-          return;
-        }
-
-      granted = te_token_bucket_take2 (&self->up_bucket, global, b->length, now);
-      if (granted < b->length)
-        {
-          gint64 wait = MAX (te_token_bucket_wait_us (&self->up_bucket, b->length, now),
-                             te_token_bucket_wait_us (global, b->length, now));
-
-          /* Give back what was granted: the block goes whole or not at all. */
-          if (granted > 0)
-            {
-              te_token_bucket_consume (&self->up_bucket, 0, now);
-              self->up_bucket.tokens += granted;
-              global->tokens += granted;
-            }
-          if (self->upload_throttle_id == 0)
-            self->upload_throttle_id = g_timeout_add (MAX (wait / 1000, 1),
-                                                      upload_throttle_done_cb, self);
-          return;
-        }
-      te_peer_send_piece (slot->peer, b->piece, b->begin,
-                          (const guint8 *) g_bytes_get_data (piece, NULL) + b->begin, b->length);
-      slot->up_payload += b->length;
-      self->stats.uploaded += b->length;
-      slot->incoming_head = (slot->incoming_head + 1) % MAX_INCOMING;
-      slot->n_incoming--;
-    }
-}
-
-static gboolean
-handle_request (TeTorrent       *self,
-                PeerSlot        *slot,
-                const TeWireMsg *msg)
-{
-  guint32 size;
-
-  if (self->metainfo == NULL || msg->index >= te_metainfo_get_n_pieces (self->metainfo))
-    return protocol_error (self, slot, "request outside the torrent", TRUE);
-  size = te_metainfo_get_piece_padded_size (self->metainfo, msg->index);
-  if (msg->length == 0 || msg->length > TE_WIRE_BLOCK_SIZE || msg->begin >= size
-      || msg->length > size - msg->begin)
-    {
-      g_debug ("%s: bad request %u:%u+%u (piece of %u bytes)", self->name, msg->index,
-               msg->begin, msg->length, size);
-      return protocol_error (self, slot, "request of a bad length", TRUE);
-    }
-
-  if (!te_bitfield_get (self->have, msg->index) || (slot->am_choking)
-      || self->state == TE_TORRENT_STATE_CHECKING)
-    {
-      if (slot->fast)
-        te_peer_send_request (slot->peer, TE_WIRE_REJECT, msg->index, msg->begin, msg->length);
-      return TRUE;
-    }
-  if (slot->n_incoming >= MAX_INCOMING)
-    return protocol_error (self, slot, "more requests than the advertised queue", TRUE);
-
-  slot->incoming[(slot->incoming_head + slot->n_incoming) % MAX_INCOMING] =
-    (TeBlock) { msg->index, msg->begin, msg->length };
-  slot->n_incoming++;
-  _te_torrent_serve (self, slot);
-  return TRUE;
-}
-
-static void
-handle_cancel (PeerSlot        *slot,
-               const TeWireMsg *msg)
-{
-  for (guint i = 0; i < slot->n_incoming; i++)
-    {
-      guint at = (slot->incoming_head + i) % MAX_INCOMING;
-      TeBlock *b = &slot->incoming[at];
-
-      if (b->piece == msg->index && b->begin == msg->begin && b->length == msg->length)
-        {
-          /* Close the gap by shifting the later entries down. */
-          for (guint j = i; j + 1 < slot->n_incoming; j++)
-            slot->incoming[(slot->incoming_head + j) % MAX_INCOMING] =
-              slot->incoming[(slot->incoming_head + j + 1) % MAX_INCOMING];
-          slot->n_incoming--;
-          return;
-        }
-    }
-}
-
 static gboolean handle_have (TeTorrent *self, PeerSlot *slot, const TeWireMsg *msg);
 
 static gboolean
@@ -949,14 +659,14 @@ handle_bitfield (TeTorrent       *self,
                  const TeWireMsg *msg)
 {
   if (slot->has_all || (slot->early_bitfield != NULL && self->metainfo == NULL))
-    return protocol_error (self, slot, "a second bitfield", TRUE);
+    return _te_torrent_protocol_error (self, slot, "a second bitfield", TRUE);
   if (slot->has != NULL && self->metainfo != NULL)
     {
       /* aria2 sends an updated bitfield mid-connection: take it as HAVEs. */
       g_autoptr(TeBitfield) update = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
 
       if (!te_bitfield_load (update, msg->data, msg->data_len))
-        return protocol_error (self, slot, "bitfield of the wrong size or with spare bits set", TRUE);
+        return _te_torrent_protocol_error (self, slot, "bitfield of the wrong size or with spare bits set", TRUE);
       for (guint p = 0; p < te_bitfield_size (update); p++)
         if (te_bitfield_get (update, p) && !te_bitfield_get (slot->has, p))
           {
@@ -971,23 +681,23 @@ handle_bitfield (TeTorrent       *self,
     {
       /* Kept until the metadata tells how many pieces there are. */
       if (msg->data_len > TE_EXT_MAX_METADATA / 20 / 8 + 1)
-        return protocol_error (self, slot, "bitfield too large", TRUE);
+        return _te_torrent_protocol_error (self, slot, "bitfield too large", TRUE);
       slot->early_bitfield = g_bytes_new (msg->data, msg->data_len);
       return TRUE;
     }
   slot->has = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
   if (!te_bitfield_load (slot->has, msg->data, msg->data_len))
-    return protocol_error (self, slot, "bitfield of the wrong size or with spare bits set", TRUE);
+    return _te_torrent_protocol_error (self, slot, "bitfield of the wrong size or with spare bits set", TRUE);
   if (self->state != TE_TORRENT_STATE_CHECKING)
     count_availability (self, slot);
-  if (super_seed_active (self))
+  if (_te_torrent_super_seed_active (self))
     {
       for (guint p = 0; p < te_bitfield_size (slot->has); p++)
         if (te_bitfield_get (slot->has, p))
           {
             if (self->super_seed == NULL)
               self->super_seed = te_super_seed_new (te_bitfield_size (slot->has));
-            super_seed_saw (self, slot, p);
+            _te_torrent_super_seed_saw (self, slot, p);
           }
       _te_torrent_super_seed_offer (self);
     }
@@ -1007,7 +717,7 @@ _te_torrent_apply_early_bitfield (TeTorrent *self,
                             g_bytes_get_size (slot->early_bitfield)))
     {
       g_clear_pointer (&slot->early_bitfield, g_bytes_unref);
-      protocol_error (self, slot, "bitfield of the wrong size", TRUE);
+      _te_torrent_protocol_error (self, slot, "bitfield of the wrong size", TRUE);
       return;
     }
   g_clear_pointer (&slot->early_bitfield, g_bytes_unref);
@@ -1023,7 +733,7 @@ handle_have (TeTorrent       *self,
   if (self->metainfo == NULL)
     return TRUE;
   if (msg->index >= te_metainfo_get_n_pieces (self->metainfo))
-    return protocol_error (self, slot, "have outside the torrent", TRUE);
+    return _te_torrent_protocol_error (self, slot, "have outside the torrent", TRUE);
   if (slot->has == NULL)
     slot->has = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
   if (te_bitfield_get (slot->has, msg->index))
@@ -1032,9 +742,9 @@ handle_have (TeTorrent       *self,
   if (self->state == TE_TORRENT_STATE_CHECKING)
     return TRUE;
   te_picker_peer_add_have (self->picker, msg->index);
-  if (super_seed_active (self))
+  if (_te_torrent_super_seed_active (self))
     {
-      super_seed_saw (self, slot, msg->index);
+      _te_torrent_super_seed_saw (self, slot, msg->index);
       _te_torrent_super_seed_offer (self);
     }
   if (te_bitfield_get (self->wanted, msg->index) && !te_bitfield_get (self->have, msg->index))
@@ -1043,58 +753,12 @@ handle_have (TeTorrent       *self,
       _te_torrent_update_interest (self, slot);
       _te_torrent_fill_requests (self, slot);
     }
-  if (_te_torrent_is_seeding (self) && peer_is_seed (self, slot))
+  if (_te_torrent_is_seeding (self) && _te_torrent_peer_is_seed (self, slot))
     {
       te_peer_close (slot->peer, "both are seeds");
       return FALSE;
     }
   return TRUE;
-}
-
-/* BEP 52: piece-layer hashes with their proof, from the layers of a .torrent
- * (a torrent fetched by magnet has none to give). Anything else is rejected. */
-static void
-serve_hashes (TeTorrent       *self,
-              PeerSlot        *slot,
-              const TeWireMsg *msg)
-{
-  const TeFile *file = NULL;
-  guint32 pl;
-  gsize width;
-  guint height;
-  g_autofree guint8 *out = NULL;
-  guint n;
-
-  for (guint i = 0; self->metainfo && i < te_metainfo_get_n_files (self->metainfo); i++)
-    {
-      const TeFile *f = te_metainfo_get_file (self->metainfo, i);
-
-      if (f->has_root && f->layer != NULL && memcmp (f->pieces_root, msg->pieces_root, 32) == 0)
-        {
-          file = f;
-          break;
-        }
-    }
-  if (file == NULL)
-    goto reject;
-  pl = te_metainfo_get_piece_length (self->metainfo);
-  height = te_log2 (pl / TE_MERKLE_BLOCK_SIZE);
-  width = te_next_pow2 (file->n_layer);
-  if (msg->base_layer != height || msg->length < 2 || msg->length > 512
-      || (msg->length & (msg->length - 1)) != 0 || msg->index % msg->length != 0
-      || msg->index >= width || msg->length > width || msg->proof_layers > 64)
-    goto reject;
-
-  out = g_malloc ((msg->length + te_log2 (width) + 1) * TE_SHA256_LEN);
-  n = te_merkle_proof (file->layer, file->n_layer, width, height, msg->index, msg->length,
-                       msg->proof_layers, out);
-  te_peer_send_hashes (slot->peer, TE_WIRE_HASHES, msg->pieces_root, msg->base_layer, msg->index,
-                       msg->length, msg->proof_layers, out, n);
-  return;
-
-reject:
-  te_peer_send_hashes (slot->peer, TE_WIRE_HASH_REJECT, msg->pieces_root, msg->base_layer,
-                       msg->index, msg->length, msg->proof_layers, NULL, 0);
 }
 
 gboolean
@@ -1138,7 +802,7 @@ _te_torrent_handle_message (TeTorrent       *self,
       if (!handle_bitfield (self, slot, msg))
         return FALSE;
       _te_torrent_update_interest (self, slot);
-      if (_te_torrent_is_seeding (self) && peer_is_seed (self, slot))
+      if (_te_torrent_is_seeding (self) && _te_torrent_peer_is_seed (self, slot))
         {
           te_peer_close (slot->peer, "both are seeds");
           return FALSE;
@@ -1148,7 +812,7 @@ _te_torrent_handle_message (TeTorrent       *self,
     case TE_WIRE_HAVE_ALL:
     case TE_WIRE_HAVE_NONE:
       if (!slot->fast)
-        return protocol_error (self, slot, "fast-extension message without the extension", TRUE);
+        return _te_torrent_protocol_error (self, slot, "fast-extension message without the extension", TRUE);
       if (slot->has != NULL && self->metainfo != NULL && !slot->has_all)
         {
           /* aria2 says "have all" when it completes, after bitfields and HAVEs. */
@@ -1163,7 +827,7 @@ _te_torrent_handle_message (TeTorrent       *self,
           return TRUE;
         }
       if (slot->has_all || slot->early_bitfield != NULL)
-        return protocol_error (self, slot, "a second bitfield", TRUE);
+        return _te_torrent_protocol_error (self, slot, "a second bitfield", TRUE);
       if (msg->id == TE_WIRE_HAVE_ALL)
         slot->has_all = TRUE;
       else if (self->metainfo)
@@ -1171,7 +835,7 @@ _te_torrent_handle_message (TeTorrent       *self,
       if (self->metainfo && self->state != TE_TORRENT_STATE_CHECKING)
         count_availability (self, slot);
       _te_torrent_update_interest (self, slot);
-      if (_te_torrent_is_seeding (self) && peer_is_seed (self, slot))
+      if (_te_torrent_is_seeding (self) && _te_torrent_peer_is_seed (self, slot))
         {
           te_peer_close (slot->peer, "both are seeds");
           return FALSE;
@@ -1179,20 +843,20 @@ _te_torrent_handle_message (TeTorrent       *self,
       return TRUE;
 
     case TE_WIRE_REQUEST:
-      return handle_request (self, slot, msg);
+      return _te_torrent_handle_request (self, slot, msg);
 
     case TE_WIRE_CANCEL:
-      handle_cancel (slot, msg);
+      _te_torrent_handle_cancel (slot, msg);
       return TRUE;
 
     case TE_WIRE_PIECE:
       if (self->metainfo == NULL || self->picker == NULL)
-        return protocol_error (self, slot, "piece data before metadata", TRUE);
+        return _te_torrent_protocol_error (self, slot, "piece data before metadata", TRUE);
       return handle_piece (self, slot, msg);
 
     case TE_WIRE_REJECT:
       if (!slot->fast)
-        return protocol_error (self, slot, "reject without the fast extension", TRUE);
+        return _te_torrent_protocol_error (self, slot, "reject without the fast extension", TRUE);
       if (self->picker && take_request (slot, msg->index, msg->begin, NULL))
         {
           te_picker_cancel_block (self->picker, slot, msg->index, msg->begin);
@@ -1204,7 +868,7 @@ _te_torrent_handle_message (TeTorrent       *self,
       if (self->metainfo == NULL)
         return TRUE;
       if (msg->index >= te_metainfo_get_n_pieces (self->metainfo))
-        return protocol_error (self, slot, "allowed-fast outside the torrent", TRUE);
+        return _te_torrent_protocol_error (self, slot, "allowed-fast outside the torrent", TRUE);
       if (slot->allowed_fast == NULL)
         slot->allowed_fast = te_bitfield_new (te_metainfo_get_n_pieces (self->metainfo));
       te_bitfield_set (slot->allowed_fast, msg->index, TRUE);
@@ -1219,7 +883,7 @@ _te_torrent_handle_message (TeTorrent       *self,
       return _te_torrent_handle_extended (self, slot, msg);
 
     case TE_WIRE_HASH_REQUEST:
-      serve_hashes (self, slot, msg);
+      _te_torrent_serve_hashes (self, slot, msg);
       return TRUE;
 
     case TE_WIRE_HASHES:
@@ -1227,7 +891,7 @@ _te_torrent_handle_message (TeTorrent       *self,
       return _te_torrent_handle_hashes (self, slot, msg);
 
     default:
-      return protocol_error (self, slot, "unknown message", TRUE);
+      return _te_torrent_protocol_error (self, slot, "unknown message", TRUE);
     }
 }
 
