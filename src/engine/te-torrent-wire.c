@@ -326,7 +326,7 @@ slot_of (TeTorrent *self,
 
 /* Reading stops while more than this waits for the disk, so a disk slower
  * than the network cannot grow memory without bound. */
-#define WRITE_BACKLOG_MAX (16 * 1024 * 1024)
+#define WRITE_BACKLOG_MAX (8 * 1024 * 1024)
 
 /* Payload only comes from peers we asked: only those stop being read, so the
  * control messages of everyone else (handshakes, PEX, their requests) still
