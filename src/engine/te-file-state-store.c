@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "te-state"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "te-file-state-store.h"
+
+/* The embedded state store: in one folder, per torrent, <id>.json (the state
+ * document), <id>.json.1 … .5 (the previous versions, newest first) and
+ * <id>.torrent. A save rotates the backups by renames, hard-links the current
+ * version as .1, then replaces it with a fsynced temporary file: a crash at
+ * any point leaves the old or the new version readable. All file work runs on
+ * one worker thread, so saves of a torrent land in the order they were made. */
+
+struct _TeFileStateStore
+{
+  GObject      parent_instance;
+
+  char        *directory;
+  GThreadPool *pool;
+};
+
+static void te_file_state_store_iface_init (TeStateStoreInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TeFileStateStore, te_file_state_store, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TE_TYPE_STATE_STORE,
+                                                      te_file_state_store_iface_init))
+
+typedef enum { JOB_SAVE, JOB_LOAD, JOB_REMOVE } JobKind;
+
+typedef struct {
+  JobKind  kind;
+  GTask   *task;
+  char    *id;
+  char    *json;
+  GBytes  *torrent;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_clear_object (&job->task);
+  g_free (job->id);
+  g_free (job->json);
+  g_clear_pointer (&job->torrent, g_bytes_unref);
+  g_free (job);
+}
+
+static char *
+path_for (TeFileStateStore *self,
+          const char       *id,
+          const char       *suffix)
+{
+  g_autofree char *name = g_strconcat (id, suffix, NULL);
+
+  return g_build_filename (self->directory, name, NULL);
+}
+
+static gboolean
+set_errno_error (GError    **error,
+                 const char *what,
+                 const char *path)
+{
+  int err = errno;
+
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "Cannot %s “%s”: %s",
+               what, path, g_strerror (err));
+  return FALSE;
+}
+
+static gboolean
+sync_directory (const char  *dir,
+                GError     **error)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    return set_errno_error (error, "open", dir);
+  if (fsync (fd) != 0)
+    {
+      close (fd);
+      return set_errno_error (error, "sync", dir);
+    }
+  close (fd);
+  return TRUE;
+}
+
+/* Temporary file, fsync, rename. */
+static gboolean
+write_atomically (const char   *path,
+                  const guint8 *data,
+                  gsize         len,
+                  GError      **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  gsize done = 0;
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return set_errno_error (error, "create", tmp);
+  while (done < len)
+    {
+      ssize_t n = write (fd, data + done, len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          set_errno_error (error, "write", tmp);
+          close (fd);
+          g_unlink (tmp);
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+  if (fsync (fd) != 0)
+    {
+      set_errno_error (error, "sync", tmp);
+      close (fd);
+      g_unlink (tmp);
+      return FALSE;
+    }
+  close (fd);
+  if (g_rename (tmp, path) != 0)
+    {
+      set_errno_error (error, "replace", path);
+      g_unlink (tmp);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+save (TeFileStateStore *self,
+      Job              *job,
+      GError          **error)
+{
+  g_autofree char *current = path_for (self, job->id, ".json");
+  g_autofree char *first = path_for (self, job->id, ".json.1");
+
+  if (g_mkdir_with_parents (self->directory, 0700) != 0)
+    return set_errno_error (error, "create folder", self->directory);
+
+  if (job->torrent != NULL)
+    {
+      g_autofree char *torrent = path_for (self, job->id, ".torrent");
+
+      if (!g_file_test (torrent, G_FILE_TEST_EXISTS)
+          && !write_atomically (torrent, g_bytes_get_data (job->torrent, NULL),
+                                g_bytes_get_size (job->torrent), error))
+        return FALSE;
+    }
+
+  /* .4 → .5 … .1 → .2, then the current version becomes .1 as well. */
+  for (guint i = TE_FILE_STATE_STORE_BACKUPS - 1; i >= 1; i--)
+    {
+      g_autofree char *from_suffix = g_strdup_printf (".json.%u", i);
+      g_autofree char *to_suffix = g_strdup_printf (".json.%u", i + 1);
+      g_autofree char *from = path_for (self, job->id, from_suffix);
+      g_autofree char *to = path_for (self, job->id, to_suffix);
+
+      if (g_rename (from, to) != 0 && errno != ENOENT)
+        return set_errno_error (error, "rotate", from);
+    }
+  if (link (current, first) != 0 && errno != ENOENT)
+    return set_errno_error (error, "keep a backup of", current);
+
+  if (!write_atomically (current, (const guint8 *) job->json, strlen (job->json), error))
+    return FALSE;
+  return sync_directory (self->directory, error);
+}
+
+static JsonObject *
+read_document (const char  *path,
+               GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_mapped_file (parser, path, error))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, TE_STATE_ERROR, TE_STATE_ERROR_INVALID, "“%s” is not a JSON object", path);
+      return NULL;
+    }
+  if (!te_state_document_validate (json_node_get_object (root), error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+static TeStateRecord *
+load_one (TeFileStateStore *self,
+          const char       *id)
+{
+  TeStateRecord *record = g_new0 (TeStateRecord, 1);
+  g_autofree char *torrent = path_for (self, id, ".torrent");
+  GError *first_error = NULL;
+
+  record->id = g_strdup (id);
+  for (guint i = 0; i <= TE_FILE_STATE_STORE_BACKUPS && record->document == NULL; i++)
+    {
+      g_autofree char *suffix = i == 0 ? g_strdup (".json") : g_strdup_printf (".json.%u", i);
+      g_autofree char *path = path_for (self, id, suffix);
+      GError *error = NULL;
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        continue;
+      record->document = read_document (path, &error);
+      if (record->document == NULL && first_error == NULL)
+        first_error = error;
+      else
+        g_clear_error (&error);
+      if (record->document != NULL)
+        record->from_backup = i > 0 || first_error != NULL;
+    }
+  if (record->document == NULL)
+    {
+      g_set_error (&record->problem, TE_STATE_ERROR, TE_STATE_ERROR_LOST,
+                   "No readable state for %s: %s", id,
+                   first_error ? first_error->message : "no state file");
+      g_clear_error (&first_error);
+    }
+  else
+    record->problem = first_error;
+
+  if (g_file_test (torrent, G_FILE_TEST_IS_REGULAR))
+    {
+      char *data = NULL;
+      gsize len = 0;
+
+      if (g_file_get_contents (torrent, &data, &len, NULL))
+        record->torrent = g_bytes_new_take (data, len);
+    }
+  return record;
+}
+
+static GPtrArray *
+load_all (TeFileStateStore *self,
+          GError          **error)
+{
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) te_state_record_free);
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GDir) dir = NULL;
+  GError *local = NULL;
+  const char *name;
+
+  dir = g_dir_open (self->directory, 0, &local);
+  if (dir == NULL)
+    {
+      /* No folder yet: nothing was ever saved. */
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          g_error_free (local);
+          return g_steal_pointer (&records);
+        }
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      const char *dot = strchr (name, '.');
+      g_autofree char *id = NULL;
+
+      if (dot == NULL || !g_str_has_prefix (dot, ".json") || g_str_has_suffix (name, ".tmp"))
+        continue;
+      id = g_strndup (name, dot - name);
+      if (te_state_id_is_valid (id) && !g_hash_table_contains (ids, id))
+        {
+          g_ptr_array_add (records, load_one (self, id));
+          g_hash_table_add (ids, g_steal_pointer (&id));
+        }
+    }
+  return g_steal_pointer (&records);
+}
+
+static gboolean
+remove_all (TeFileStateStore *self,
+            const char       *id,
+            GError          **error)
+{
+  const char *suffixes[] = { ".json", ".json.tmp", ".torrent", ".torrent.tmp" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = path_for (self, id, suffixes[i]);
+
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        return set_errno_error (error, "remove", path);
+    }
+  for (guint i = 1; i <= TE_FILE_STATE_STORE_BACKUPS; i++)
+    {
+      g_autofree char *suffix = g_strdup_printf (".json.%u", i);
+      g_autofree char *path = path_for (self, id, suffix);
+
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        return set_errno_error (error, "remove", path);
+    }
+  return TRUE;
+}
+
+static gboolean
+unref_task_cb (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+worker (gpointer data,
+        gpointer user_data)
+{
+  Job *job = data;
+  TeFileStateStore *self = user_data;
+  GError *error = NULL;
+
+  switch (job->kind)
+    {
+    case JOB_SAVE:
+      if (save (self, job, &error))
+        g_task_return_boolean (job->task, TRUE);
+      else
+        g_task_return_error (job->task, error);
+      break;
+    case JOB_REMOVE:
+      if (remove_all (self, job->id, &error))
+        g_task_return_boolean (job->task, TRUE);
+      else
+        g_task_return_error (job->task, error);
+      break;
+    case JOB_LOAD:
+      {
+        GPtrArray *records = load_all (self, &error);
+
+        if (records)
+          g_task_return_pointer (job->task, records, (GDestroyNotify) g_ptr_array_unref);
+        else
+          g_task_return_error (job->task, error);
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  /* The task may hold the last reference to the store: drop it on the
+   * caller's context, never here, where finalizing would wait on this thread. */
+  {
+    GTask *task = g_steal_pointer (&job->task);
+    GSource *source = g_idle_source_new ();
+
+    /* An attached source, not g_main_context_invoke(): that one may run the
+     * callback right here when it can acquire the context. */
+    g_source_set_callback (source, unref_task_cb, task, NULL);
+    g_source_attach (source, g_task_get_context (task));
+    g_source_unref (source);
+  }
+  job_free (job);
+}
+
+static void
+queue_job (TeFileStateStore    *self,
+           JobKind              kind,
+           const char          *id,
+           char                *json,
+           GBytes              *torrent,
+           gpointer             source_tag,
+           GCancellable        *cancellable,
+           GAsyncReadyCallback  callback,
+           gpointer             user_data)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  job->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (job->task, source_tag);
+  if (id != NULL && !te_state_id_is_valid (id))
+    {
+      g_task_return_new_error (job->task, TE_STATE_ERROR, TE_STATE_ERROR_BAD_ID,
+                               "“%s” is not an info-hash", id);
+      g_free (json);
+      job_free (job);
+      return;
+    }
+  job->id = g_strdup (id);
+  job->json = json;
+  job->torrent = torrent ? g_bytes_ref (torrent) : NULL;
+  g_thread_pool_push (self->pool, job, NULL);
+}
+
+static void
+file_save_async (TeStateStore        *store,
+                 const char          *id,
+                 JsonObject          *document,
+                 GBytes              *torrent,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  g_autoptr(JsonNode) root = json_node_init_object (json_node_alloc (), document);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+
+  /* Serialised now, on the caller's thread: the document may change after. */
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  queue_job (TE_FILE_STATE_STORE (store), JOB_SAVE, id, json_generator_to_data (gen, NULL),
+             torrent, file_save_async, cancellable, callback, user_data);
+}
+
+static gboolean
+file_bool_finish (TeStateStore  *store,
+                  GAsyncResult  *result,
+                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, store), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+file_load_all_async (TeStateStore        *store,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  queue_job (TE_FILE_STATE_STORE (store), JOB_LOAD, NULL, NULL, NULL, file_load_all_async,
+             cancellable, callback, user_data);
+}
+
+static GPtrArray *
+file_load_all_finish (TeStateStore  *store,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, store), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+file_remove_async (TeStateStore        *store,
+                   const char          *id,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  queue_job (TE_FILE_STATE_STORE (store), JOB_REMOVE, id, NULL, NULL, file_remove_async,
+             cancellable, callback, user_data);
+}
+
+static void
+te_file_state_store_iface_init (TeStateStoreInterface *iface)
+{
+  iface->save_async = file_save_async;
+  iface->save_finish = file_bool_finish;
+  iface->load_all_async = file_load_all_async;
+  iface->load_all_finish = file_load_all_finish;
+  iface->remove_async = file_remove_async;
+  iface->remove_finish = file_bool_finish;
+}
+
+static void
+te_file_state_store_finalize (GObject *object)
+{
+  TeFileStateStore *self = TE_FILE_STATE_STORE (object);
+
+  /* Pending jobs hold a reference through their tasks, so none is left here. */
+  g_thread_pool_free (self->pool, FALSE, TRUE);
+  g_free (self->directory);
+
+  G_OBJECT_CLASS (te_file_state_store_parent_class)->finalize (object);
+}
+
+static void
+te_file_state_store_class_init (TeFileStateStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = te_file_state_store_finalize;
+}
+
+static void
+te_file_state_store_init (TeFileStateStore *self)
+{
+}
+
+/**
+ * te_file_state_store_new:
+ * @directory: the folder to keep state in (created on the first save)
+ *
+ * Returns: (transfer full): a store keeping one JSON file per torrent
+ */
+TeFileStateStore *
+te_file_state_store_new (const char *directory)
+{
+  TeFileStateStore *self = g_object_new (TE_TYPE_FILE_STATE_STORE, NULL);
+
+  self->directory = g_strdup (directory);
+  self->pool = g_thread_pool_new (worker, self, 1, FALSE, NULL);
+  return self;
+}
+
+const char *
+te_file_state_store_get_directory (TeFileStateStore *self)
+{
+  return self->directory;
+}
