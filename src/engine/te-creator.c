@@ -320,11 +320,7 @@ job_free (gpointer data)
 {
   Job *job = data;
 
-  if (job->watch)
-    {
-      g_source_destroy (job->watch);
-      g_source_unref (job->watch);
-    }
+  te_parallel_unwatch (&job->watch);
   g_clear_pointer (&job->entries, g_array_unref);
   g_free (job->name);
   g_free (job->v1_hashes);

@@ -137,3 +137,16 @@ te_parallel_watch (TeParallelProgress *progress,
   g_source_attach (source, context);
   return source;
 }
+
+/**
+ * te_parallel_unwatch:
+ * @watch: (inout) (nullable): a source from te_parallel_watch(), cleared
+ */
+void
+te_parallel_unwatch (GSource **watch)
+{
+  if (*watch == NULL)
+    return;
+  g_source_destroy (*watch);
+  g_clear_pointer (watch, g_source_unref);
+}

@@ -35,4 +35,6 @@ GSource *te_parallel_watch     (TeParallelProgress *progress,
                                 gpointer            user_data,
                                 GMainContext       *context);
 
+void     te_parallel_unwatch   (GSource           **watch);
+
 G_END_DECLS

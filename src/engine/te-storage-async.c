@@ -328,11 +328,7 @@ recheck_free (gpointer data)
 {
   Recheck *rc = data;
 
-  if (rc->timer)
-    {
-      g_source_destroy (rc->timer);
-      g_source_unref (rc->timer);
-    }
+  te_parallel_unwatch (&rc->timer);
   te_bitfield_free (rc->have);
   g_mutex_clear (&rc->lock);
   g_free (rc);

@@ -92,7 +92,6 @@ typedef struct {
   guint       blocks;
   guint       received;
   GPtrArray  *contributors;         /* host strings, for blame on a hash failure */
-  gboolean    verifying;
 } PieceBuf;
 
 typedef struct {
@@ -166,6 +165,7 @@ struct _TeTorrent
   guint             tick_id;
   gint64            last_tick_us;
   TeTorrentStats    stats;
+  gboolean          bytes_dirty;     /* have/wanted bytes need a recount */
   guint64           down_total_sample;
   guint64           up_total_sample;
 };

@@ -316,13 +316,6 @@ cancel_request (TeTorrent *self,
   slot->n_requests--;
 }
 
-static PeerSlot *
-slot_of (TeTorrent *self,
-         gpointer   picker_peer)
-{
-  /* The picker's peer handle is the slot itself. */
-  return picker_peer;
-}
 
 /* Reading stops while more than this waits for the disk, so a disk slower
  * than the network cannot grow memory without bound. */
@@ -597,8 +590,6 @@ handle_piece (TeTorrent       *self,
       pb->contributors = g_ptr_array_new_with_free_func (g_free);
       g_hash_table_insert (self->pieces, GUINT_TO_POINTER (msg->index), pb);
     }
-  if (pb->verifying)
-    return TRUE;
   memcpy (pb->data + msg->begin, msg->data, msg->data_len);
   {
     const char *host = te_peer_get_host_string (slot->peer);
@@ -614,7 +605,7 @@ handle_piece (TeTorrent       *self,
                             &complete);
   for (guint i = 0; i < n_cancel; i++)
     {
-      PeerSlot *other = slot_of (self, cancel[i]);
+      PeerSlot *other = cancel[i];   /* the picker's peer handle is the slot */
 
       for (guint r = 0; r < other->n_requests; r++)
         if (other->requests[r].block.piece == msg->index

@@ -281,6 +281,7 @@ apply_priorities (TeTorrent *self)
       if (prio[p] != TE_PRIORITY_SKIP)
         te_bitfield_set (self->wanted, p, TRUE);
     }
+  self->bytes_dirty = TRUE;
 }
 
 static void
@@ -395,7 +396,12 @@ recompute_stats (TeTorrent *self,
 
       s->pieces_total = n;
       s->pieces_have = te_bitfield_count (self->have);
-      /* Bytes: exact enough for progress (pad bytes counted as data). */
+      /* Bytes: exact enough for progress (pad bytes counted as data). They
+       * change only when a piece verifies, after a check, or when priorities
+       * do, so the walk over every piece happens then, not every second. */
+      if (!self->bytes_dirty)
+        return;
+      self->bytes_dirty = FALSE;
       s->have_bytes = 0;
       s->wanted_bytes = 0;
       for (guint p = 0; p < n; p++)
@@ -466,6 +472,7 @@ rechecked_cb (GObject      *source,
   te_bitfield_free (self->have);
   self->have = te_bitfield_copy (r->have);
   te_picker_set_have (self->picker, self->have);
+  self->bytes_dirty = TRUE;
   recompute_stats (self, g_get_monotonic_time ());
   if (self->state == TE_TORRENT_STATE_PAUSED)
     {
@@ -534,6 +541,7 @@ _te_torrent_piece_verified (TeTorrent *self,
                             guint      piece)
 {
   te_bitfield_set (self->have, piece, TRUE);
+  self->bytes_dirty = TRUE;
   te_picker_piece_verified (self->picker, piece);
   for (guint i = 0; i < self->peers->len; i++)
     {

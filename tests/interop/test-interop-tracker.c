@@ -12,6 +12,7 @@
 
 #include "te-announcer.h"
 #include "te-test-utils.h"
+#include "tracker-fixtures.h"
 #include "te-tracker.h"
 
 /* Announces and scrapes against Debian's opentracker over HTTP and UDP.
@@ -36,55 +37,10 @@ typedef struct {
   SoupSession *session;
   char        *http_url;
   char        *udp_url;
-} Fixture;
-
-/* Waiting */
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond, ms) G_STMT_START {                              \
-    gboolean expired_ = FALSE;                                           \
-    guint id_ = g_timeout_add ((ms), set_flag_cb, &expired_);            \
-    while (!(cond) && !expired_)                                         \
-      g_main_context_iteration (NULL, TRUE);                             \
-    if (!expired_)                                                       \
-      g_source_remove (id_);                                             \
-    g_assert_true (cond);                                                \
-  } G_STMT_END
-
-static void
-spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-typedef struct {
-  gboolean      done;
-  GAsyncResult *result;
-} Wait;
-
-static void
-got_result_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  Wait *w = user_data;
-
-  w->result = g_object_ref (result);
-  w->done = TRUE;
-}
+} OtFixture;
 
 static TeAnnounceResponse *
-announce (Fixture          *f,
+announce (OtFixture          *f,
           const char       *url,
           const guint8      info_hash[20],
           const char       *peer_id,
@@ -94,8 +50,6 @@ announce (Fixture          *f,
           GError          **error)
 {
   TeAnnounceRequest request;
-  Wait w = { 0 };
-  TeAnnounceResponse *response;
 
   memset (&request, 0, sizeof request);
   memcpy (request.info_hash, info_hash, 20);
@@ -105,28 +59,19 @@ announce (Fixture          *f,
   request.event = event;
   request.numwant = -1;
   request.key = g_random_int ();
-
-  te_tracker_announce_async (f->session, url, &request, NULL, got_result_cb, &w);
-  WAIT_UNTIL (w.done, WAIT_MS);
-  response = te_tracker_announce_finish (w.result, error);
-  g_object_unref (w.result);
-  return response;
+  return tf_announce_sync (f->session, url, &request, NULL, error);
 }
 
 static void
-scrape (Fixture        *f,
+scrape (OtFixture        *f,
         const char     *url,
         const guint8    info_hash[20],
         TeScrapeResult *out)
 {
   g_autoptr(GError) error = NULL;
-  Wait w = { 0 };
 
-  te_tracker_scrape_async (f->session, url, info_hash, NULL, got_result_cb, &w);
-  WAIT_UNTIL (w.done, WAIT_MS);
-  g_assert_true (te_tracker_scrape_finish (w.result, out, &error));
+  g_assert_true (tf_scrape_sync (f->session, url, info_hash, out, &error));
   g_assert_no_error (error);
-  g_object_unref (w.result);
 }
 
 static gboolean
@@ -225,7 +170,7 @@ tcp_port_open (guint16 port)
 }
 
 static void
-fixture_setup (Fixture       *f,
+fixture_setup (OtFixture       *f,
                gconstpointer  data)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -278,7 +223,7 @@ fixture_setup (Fixture       *f,
   while (!tcp_port_open (f->port))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      spin (50);
+      tf_spin (50);
     }
   for (;;)
     {
@@ -291,12 +236,12 @@ fixture_setup (Fixture       *f,
         break;
       g_assert_error (probe_error, TE_TRACKER_ERROR, TE_TRACKER_ERROR_FAILURE_REASON);
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      spin (100);
+      tf_spin (100);
     }
 }
 
 static void
-fixture_teardown (Fixture       *f,
+fixture_teardown (OtFixture       *f,
                   gconstpointer  data)
 {
   g_autofree char *log = g_build_filename (f->dir, "opentracker.log", NULL);
@@ -324,7 +269,7 @@ fixture_teardown (Fixture       *f,
 /* Two peers announce over @url: a leecher, then a seeder, which must be told
  * about the leecher; both scrapes must count one of each. */
 static void
-check_swarm (Fixture      *f,
+check_swarm (OtFixture      *f,
              const char   *url,
              const guint8  info_hash[20],
              guint16       first_port)
@@ -357,21 +302,21 @@ check_swarm (Fixture      *f,
 }
 
 static void
-test_http (Fixture       *f,
+test_http (OtFixture       *f,
            gconstpointer  data)
 {
   check_swarm (f, f->http_url, hash_http, 41001);
 }
 
 static void
-test_udp (Fixture       *f,
+test_udp (OtFixture       *f,
           gconstpointer  data)
 {
   check_swarm (f, f->udp_url, hash_udp, 42001);
 }
 
 static void
-test_not_whitelisted (Fixture       *f,
+test_not_whitelisted (OtFixture       *f,
                       gconstpointer  data)
 {
   static const guint8 unknown[20] = "not-on-the-whitelist";
@@ -409,7 +354,7 @@ stopped_cb (TeAnnouncer *announcer,
 }
 
 static void
-test_announcer (Fixture       *f,
+test_announcer (OtFixture       *f,
                 gconstpointer  data)
 {
   static const guint8 peer_id[20] = "-TE0100-announcer000";
@@ -454,13 +399,13 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add ("/te/interop/tracker/http", Fixture, NULL, fixture_setup, test_http,
+  g_test_add ("/te/interop/tracker/http", OtFixture, NULL, fixture_setup, test_http,
               fixture_teardown);
-  g_test_add ("/te/interop/tracker/udp", Fixture, NULL, fixture_setup, test_udp,
+  g_test_add ("/te/interop/tracker/udp", OtFixture, NULL, fixture_setup, test_udp,
               fixture_teardown);
-  g_test_add ("/te/interop/tracker/not-whitelisted", Fixture, NULL, fixture_setup,
+  g_test_add ("/te/interop/tracker/not-whitelisted", OtFixture, NULL, fixture_setup,
               test_not_whitelisted, fixture_teardown);
-  g_test_add ("/te/interop/tracker/announcer", Fixture, NULL, fixture_setup, test_announcer,
+  g_test_add ("/te/interop/tracker/announcer", OtFixture, NULL, fixture_setup, test_announcer,
               fixture_teardown);
 
   return g_test_run ();
