@@ -23,8 +23,10 @@ typedef struct {
 } Fixture;
 
 static void
-state_cb (TeTorrent *torrent,
-          gboolean  *seeding)
+state_cb (TeTorrent      *torrent,
+          TeTorrentState  from,
+          TeTorrentState  to,
+          gboolean       *seeding)
 {
   *seeding = te_torrent_get_state (torrent) == TE_TORRENT_STATE_SEEDING;
 }
@@ -48,6 +50,7 @@ fixture_setup (Fixture      *f,
   te_engine_settings_init (&settings);
   settings.listen_port = 0;
   f->engine = te_engine_new (&settings);
+  te_engine_settings_clear (&settings);
   g_assert_true (te_engine_start (f->engine, &error));
   g_assert_no_error (error);
   f->torrent = te_engine_add_torrent (f->engine, meta, f->dir, &error);

@@ -41,7 +41,9 @@ fixture_setup (Fixture      *f,
 
       te_engine_settings_init (&settings);
       settings.listen_port = 0;
+      settings.seed_ratio_limit = 0;
       f->engines[i] = te_engine_new (&settings);
+      te_engine_settings_clear (&settings);
       g_assert_true (te_engine_start (f->engines[i], &error));
       g_assert_no_error (error);
     }
@@ -62,8 +64,10 @@ fixture_teardown (Fixture      *f,
 }
 
 static void
-flag_on_state_cb (TeTorrent *torrent,
-                  gboolean  *flag)
+flag_on_state_cb (TeTorrent      *torrent,
+                  TeTorrentState  from,
+                  TeTorrentState  to,
+                  gboolean       *flag)
 {
   if (te_torrent_get_state (torrent) == TE_TORRENT_STATE_SEEDING
       || te_torrent_get_state (torrent) == TE_TORRENT_STATE_ERROR)
@@ -182,7 +186,9 @@ test_magnet (Fixture      *f,
   seed (f, meta);
   leech = te_engine_add_magnet (f->engines[1], magnet, leech_dir, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (te_torrent_get_state (leech), ==, TE_TORRENT_STATE_PENDING);
+  /* Without metadata: queued for a slot, then fetching it from peers. */
+  g_assert_cmpint (te_torrent_get_state (leech), ==, TE_TORRENT_STATE_QUEUED);
+  g_assert_null (te_torrent_get_metainfo (leech));
   wait_seeding (leech);
 
   /* The metadata came from the peer and hashes to the magnet's info-hash. */

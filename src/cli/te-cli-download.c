@@ -85,22 +85,16 @@ finish (Run *run,
   te_torrent_pause (run->torrent);
 }
 
+/* The engine stops seeding at the ratio or time limit (state "complete");
+ * without either, a download ends as soon as it is complete. */
 static gboolean
 seeding_done (Run *run)
 {
-  TeTorrentStats s;
-
   if (run->seed_only)
     return FALSE;
-  te_torrent_get_stats (run->torrent, &s);
-  if (run->seed_ratio < 0 && run->seed_time_us < 0)
+  if (te_torrent_get_state (run->torrent) == TE_TORRENT_STATE_COMPLETE)
     return TRUE;
-  if (run->seed_ratio >= 0 && s.wanted_bytes > 0
-      && (double) s.uploaded / (double) s.wanted_bytes >= run->seed_ratio)
-    return TRUE;
-  if (run->seed_time_us >= 0 && g_get_monotonic_time () - run->seeding_since >= run->seed_time_us)
-    return TRUE;
-  return FALSE;
+  return run->seed_ratio < 0 && run->seed_time_us < 0;
 }
 
 static gboolean
@@ -111,7 +105,8 @@ tick_cb (gpointer user_data)
   if (run->stopping)
     return G_SOURCE_CONTINUE;
   print_status (run);
-  if (te_torrent_get_state (run->torrent) == TE_TORRENT_STATE_SEEDING && seeding_done (run))
+  if ((te_torrent_get_state (run->torrent) == TE_TORRENT_STATE_SEEDING
+       || te_torrent_get_state (run->torrent) == TE_TORRENT_STATE_COMPLETE) && seeding_done (run))
     finish (run, 0);
   return G_SOURCE_CONTINUE;
 }
@@ -140,8 +135,10 @@ completed_cb (TeTorrent *torrent,
 }
 
 static void
-state_changed_cb (TeTorrent *torrent,
-                  Run       *run)
+state_changed_cb (TeTorrent      *torrent,
+                  TeTorrentState  from,
+                  TeTorrentState  to,
+                  Run            *run)
 {
   if (te_torrent_get_state (torrent) == TE_TORRENT_STATE_SEEDING && run->seed_only
       && !te_torrent_is_complete (torrent))
@@ -149,13 +146,19 @@ state_changed_cb (TeTorrent *torrent,
 }
 
 static void
-error_cb (TeTorrent    *torrent,
-          const GError *error,
-          Run          *run)
+error_cb (TeTorrent          *torrent,
+          const TeErrorEvent *event,
+          Run                *run)
 {
+  /* Trouble the engine gets over by itself is not news on a terminal. */
+  if (event->action == TE_ERROR_ACTION_RETRY || event->action == TE_ERROR_ACTION_SKIP)
+    {
+      g_debug ("%s: %s", event->code, event->message);
+      return;
+    }
   if (run->tty)
     fputc ('\n', stderr);
-  te_cli_fail ("%s", error->message);
+  te_cli_fail ("%s", event->message);
   if (te_torrent_get_state (torrent) == TE_TORRENT_STATE_ERROR)
     finish (run, 1);
 }
@@ -229,11 +232,27 @@ run_torrent (const char *source,
   guint tick, sigint, sigterm;
 
   te_engine_settings_init (&settings);
+  {
+    g_auto(GStrv) env = g_get_environ ();
+
+    if (!te_engine_settings_apply_environment (&settings, (const char * const *) env, &error))
+      {
+        te_engine_settings_clear (&settings);
+        return te_cli_fail ("%s", error->message);
+      }
+  }
   if (port >= 0)
     settings.listen_port = (guint16) port;
-  settings.download_limit = download_limit > 0 ? (guint64) download_limit : 0;
-  settings.upload_limit = upload_limit > 0 ? (guint64) upload_limit : 0;
+  if (download_limit >= 0)
+    settings.download_limit = (guint64) download_limit;
+  if (upload_limit >= 0)
+    settings.upload_limit = (guint64) upload_limit;
+  /* One torrent, seeding until told: the limits are ours, not the defaults. */
+  settings.max_active_downloads = 0;
+  settings.seed_ratio_limit = seed_ratio > 0 && !seed_only ? seed_ratio : 0;
+  settings.seed_time_limit_ms = seed_time_s > 0 && !seed_only ? (guint64) seed_time_s * 1000 : 0;
   engine = te_engine_new (&settings);
+  te_engine_settings_clear (&settings);
   if (!te_engine_start (engine, &error))
     return te_cli_fail ("%s", error->message);
 
@@ -296,7 +315,7 @@ te_cli_download (int    argc,
   g_auto(GStrv) peers = NULL;
   double seed_ratio = -1;
   gint seed_time = -1, port = -1;
-  gint64 down_limit = 0, up_limit = 0;
+  gint64 down_limit = -1, up_limit = -1;
   gboolean sequential = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Folder to save into (default: current)", "DIR" },

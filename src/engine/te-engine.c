@@ -3,10 +3,13 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include "te-engine.h"
 #include "te-hash.h"
+#include "te-queue-manager.h"
 #include "te-torrent-private.h"
 
 G_DEFINE_QUARK (te-engine-error-quark, te_engine_error)
@@ -28,21 +31,74 @@ struct _TeEngine
   TeTokenBucket     up_bucket;
   GPtrArray        *torrents;
   GPtrArray        *pending;        /* incoming peers before their handshake */
+  TeQueueManager   *queue;
+  GQueue            checks;         /* torrents waiting to check their data */
+  guint             checks_running;
+  guint             tick_id;
+  guint             ticks;
+  TeEngineStats     stats;
+  guint64           removed_down;   /* session totals of removed torrents */
+  guint64           removed_up;
 };
 
-G_DEFINE_FINAL_TYPE (TeEngine, te_engine, G_TYPE_OBJECT)
+static void te_engine_list_model_init (GListModelInterface *iface);
 
-void
-te_engine_settings_init (TeEngineSettings *s)
+G_DEFINE_FINAL_TYPE_WITH_CODE (TeEngine, te_engine, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, te_engine_list_model_init))
+
+enum {
+  PROP_0,
+  PROP_DOWNLOAD_RATE,
+  PROP_UPLOAD_RATE,
+  PROP_DOWNLOADED,
+  PROP_UPLOADED,
+  PROP_PEERS_CONNECTED,
+  PROP_N_TORRENTS,
+  PROP_PORT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_TORRENT_ADDED,
+  SIGNAL_TORRENT_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* GListModel */
+
+static GType
+list_get_item_type (GListModel *model)
 {
-  memset (s, 0, sizeof *s);
-  s->listen_port = 51413;
-  s->max_peers_per_torrent = 50;
-  s->max_peers_global = 500;
-  s->max_per_ip = 3;
-  s->max_piece_retries = 10;
-  s->peer_ban_duration_s = 3600;
-  s->enable_pex = TRUE;
+  return TE_TYPE_TORRENT;
+}
+
+static guint
+list_get_n_items (GListModel *model)
+{
+  return TE_ENGINE (model)->torrents->len;
+}
+
+static gpointer
+list_get_item (GListModel *model,
+               guint       position)
+{
+  TeEngine *self = TE_ENGINE (model);
+
+  if (position >= self->torrents->len)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (self->torrents, position));
+}
+
+static void
+te_engine_list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = list_get_item_type;
+  iface->get_n_items = list_get_n_items;
+  iface->get_item = list_get_item;
 }
 
 static void
@@ -51,6 +107,9 @@ te_engine_dispose (GObject *object)
   TeEngine *self = TE_ENGINE (object);
 
   te_engine_stop (self);
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  g_queue_clear (&self->checks);
+  g_clear_object (&self->queue);
   g_clear_pointer (&self->torrents, g_ptr_array_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_object (&self->soup);
@@ -64,17 +123,66 @@ te_engine_finalize (GObject *object)
   TeEngine *self = TE_ENGINE (object);
 
   g_clear_pointer (&self->bans, te_ban_manager_free);
+  te_engine_settings_clear (&self->settings);
 
   G_OBJECT_CLASS (te_engine_parent_class)->finalize (object);
+}
+
+static void
+te_engine_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  TeEngine *self = TE_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOWNLOAD_RATE: g_value_set_uint64 (value, self->stats.download_rate); break;
+    case PROP_UPLOAD_RATE: g_value_set_uint64 (value, self->stats.upload_rate); break;
+    case PROP_DOWNLOADED: g_value_set_uint64 (value, self->stats.downloaded); break;
+    case PROP_UPLOADED: g_value_set_uint64 (value, self->stats.uploaded); break;
+    case PROP_PEERS_CONNECTED: g_value_set_uint (value, self->stats.peers_connected); break;
+    case PROP_N_TORRENTS: g_value_set_uint (value, self->torrents->len); break;
+    case PROP_PORT: g_value_set_uint (value, self->port); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
 te_engine_class_init (TeEngineClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->dispose = te_engine_dispose;
   object_class->finalize = te_engine_finalize;
+  object_class->get_property = te_engine_get_property;
+
+  properties[PROP_DOWNLOAD_RATE] = g_param_spec_uint64 ("download-rate", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_UPLOAD_RATE] = g_param_spec_uint64 ("upload-rate", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_DOWNLOADED] = g_param_spec_uint64 ("downloaded", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_UPLOADED] = g_param_spec_uint64 ("uploaded", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_PEERS_CONNECTED] = g_param_spec_uint ("peers-connected", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_N_TORRENTS] = g_param_spec_uint ("n-torrents", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_PORT] = g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0, ro);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * TeEngine::torrent-added:
+   * @torrent: the new torrent
+   */
+  signals[SIGNAL_TORRENT_ADDED] =
+    g_signal_new ("torrent-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, TE_TYPE_TORRENT);
+  /**
+   * TeEngine::torrent-removed:
+   * @torrent: the torrent, stopped
+   * @delete_data: whether its data is being deleted
+   */
+  signals[SIGNAL_TORRENT_REMOVED] =
+    g_signal_new ("torrent-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, TE_TYPE_TORRENT, G_TYPE_BOOLEAN);
 }
 
 static void
@@ -82,6 +190,53 @@ te_engine_init (TeEngine *self)
 {
   self->torrents = g_ptr_array_new_with_free_func (g_object_unref);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/* One timer for every torrent: an idle torrent costs nothing but a branch. */
+static gboolean
+tick_cb (gpointer user_data)
+{
+  TeEngine *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  TeEngineStats s = { 0 };
+  gboolean downloading = FALSE;
+
+  for (guint i = 0; i < self->torrents->len; i++)
+    {
+      TeTorrent *t = g_ptr_array_index (self->torrents, i);
+
+      if (t->running)
+        {
+          _te_torrent_tick (t, now);
+          s.download_rate += t->stats.download_rate;
+          s.upload_rate += t->stats.upload_rate;
+          s.peers_connected += t->stats.peers_connected;
+          downloading |= t->state == TE_TORRENT_STATE_DOWNLOADING || t->state == TE_TORRENT_STATE_PENDING;
+        }
+      s.downloaded += t->stats.downloaded;
+      s.uploaded += t->stats.uploaded;
+    }
+  /* Session totals: a removed torrent's bytes stay counted. */
+  s.downloaded += self->removed_down;
+  s.uploaded += self->removed_up;
+  g_object_freeze_notify (G_OBJECT (self));
+  if (s.download_rate != self->stats.download_rate)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOWNLOAD_RATE]);
+  if (s.upload_rate != self->stats.upload_rate)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UPLOAD_RATE]);
+  if (s.downloaded != self->stats.downloaded)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOWNLOADED]);
+  if (s.uploaded != self->stats.uploaded)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UPLOADED]);
+  if (s.peers_connected != self->stats.peers_connected)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PEERS_CONNECTED]);
+  self->stats = s;
+  g_object_thaw_notify (G_OBJECT (self));
+
+  /* Stalled downloads give up their slot: look every few seconds while any runs. */
+  if (downloading && ++self->ticks % 5 == 0)
+    te_queue_manager_update (self->queue);
+  return G_SOURCE_CONTINUE;
 }
 
 /**
@@ -97,9 +252,13 @@ te_engine_new (const TeEngineSettings *settings)
   const char *prefix = TE_PEER_ID_PREFIX;
 
   if (settings)
-    self->settings = *settings;
+    te_engine_settings_copy (&self->settings, settings);
   else
     te_engine_settings_init (&self->settings);
+  self->queue = te_queue_manager_new (self->settings.max_active_downloads,
+                                      self->settings.max_active_seeds,
+                                      self->settings.stall_timeout_s);
+  self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
 
   /* BEP 20: client prefix, then random bytes. */
   memcpy (self->peer_id, prefix, 8);
@@ -108,7 +267,7 @@ te_engine_new (const TeEngineSettings *settings)
 
   self->soup = soup_session_new_with_options ("user-agent", TE_CREATED_BY, "timeout", 30,
                                               "max-conns-per-host", 4, NULL);
-  self->bans = te_ban_manager_new (3, (gint64) self->settings.peer_ban_duration_s * G_USEC_PER_SEC,
+  self->bans = te_ban_manager_new (MAX (self->settings.max_peer_failures_per_piece, 1), (gint64) self->settings.peer_ban_duration_ms * 1000,
                                    (gint64) 30 * 60 * G_USEC_PER_SEC);
   te_token_bucket_init (&self->down_bucket, self->settings.download_limit);
   te_token_bucket_init (&self->up_bucket, self->settings.upload_limit);
@@ -291,15 +450,80 @@ find_torrent (TeEngine     *self,
 }
 
 /**
- * te_engine_add_torrent:
+ * te_engine_find_torrent:
+ * @id: a v1 info-hash (40 hex digits) or a v2 one (64)
  *
- * Returns: (transfer none): the torrent, checking its data and then starting
+ * Returns: (transfer none) (nullable): the torrent
  */
 TeTorrent *
-te_engine_add_torrent (TeEngine    *self,
-                       TeMetainfo  *metainfo,
-                       const char  *save_path,
-                       GError     **error)
+te_engine_find_torrent (TeEngine   *self,
+                        const char *id)
+{
+  guint8 hash[32];
+  gsize len = id ? strlen (id) : 0;
+
+  if ((len != 40 && len != 64) || !te_hex_decode (id, len, hash, len / 2))
+    return NULL;
+  return find_torrent (self, hash);
+}
+
+void
+te_add_options_init (TeAddOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->priority = TE_QUEUE_PRIORITY_NORMAL;
+}
+
+static TeTorrent *
+add_common (TeEngine           *self,
+            const TeAddOptions *options)
+{
+  TeAddOptions defaults;
+  TeTorrent *torrent;
+
+  if (options == NULL)
+    {
+      te_add_options_init (&defaults);
+      options = &defaults;
+    }
+  torrent = _te_torrent_new (self, options->save_path ? options->save_path
+                                                      : self->settings.download_path);
+  torrent->user_paused = options->paused;
+  torrent->priority = options->priority;
+  torrent->sequential = options->sequential;
+  for (guint i = 0; options->wanted && i < options->n_wanted; i++)
+    if (!options->wanted[i])
+      g_hash_table_insert (torrent->file_priorities, GUINT_TO_POINTER (i),
+                           GUINT_TO_POINTER (TE_PRIORITY_SKIP + 1));
+  g_ptr_array_add (self->torrents, torrent);
+  te_queue_manager_add (self->queue, torrent);
+  return torrent;
+}
+
+static void
+announce_added (TeEngine  *self,
+                TeTorrent *torrent)
+{
+  g_list_model_items_changed (G_LIST_MODEL (self), self->torrents->len - 1, 0, 1);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TORRENTS]);
+  g_signal_emit (self, signals[SIGNAL_TORRENT_ADDED], 0, torrent);
+}
+
+/**
+ * te_engine_add_torrent_full:
+ * @metainfo: the torrent
+ * @options: (nullable): where and how; defaults when `NULL`
+ * @restore: (nullable) (transfer full): verified pieces from saved state; the
+ *   data is then checked only if its files changed (or the settings say so)
+ *
+ * Returns: (transfer none): the torrent, checking its data and then queued to run
+ */
+TeTorrent *
+te_engine_add_torrent_full (TeEngine           *self,
+                            TeMetainfo         *metainfo,
+                            const TeAddOptions *options,
+                            TeBitfield         *restore,
+                            GError            **error)
 {
   TeTorrent *torrent;
   const guint8 *hash = te_metainfo_has_v1 (metainfo) ? te_metainfo_get_info_hash (metainfo)
@@ -309,24 +533,78 @@ te_engine_add_torrent (TeEngine    *self,
     {
       g_set_error (error, TE_ENGINE_ERROR, TE_ENGINE_ERROR_DUPLICATE,
                    "“%s” is already added", te_metainfo_get_name (metainfo));
+      if (restore)
+        te_bitfield_free (restore);
       return NULL;
     }
-  torrent = _te_torrent_new (self, save_path);
-  g_ptr_array_add (self->torrents, torrent);
-  _te_torrent_metadata_ready (torrent, metainfo);
+  torrent = add_common (self, options);
+  _te_torrent_metadata_ready (torrent, metainfo, restore == NULL);
+  if (restore)
+    _te_torrent_restore (torrent, restore, self->settings.verify_on_resume);
+  announce_added (self, torrent);
   return torrent;
 }
 
 /**
- * te_engine_add_magnet:
+ * te_engine_add_torrent:
  *
- * Returns: (transfer none): the torrent, fetching its metadata from peers
+ * Returns: (transfer none): the torrent, checking its data and then queued to run
  */
 TeTorrent *
-te_engine_add_magnet (TeEngine   *self,
-                      TeMagnet   *magnet,
-                      const char *save_path,
-                      GError    **error)
+te_engine_add_torrent (TeEngine    *self,
+                       TeMetainfo  *metainfo,
+                       const char  *save_path,
+                       GError     **error)
+{
+  TeAddOptions options;
+
+  te_add_options_init (&options);
+  options.save_path = save_path;
+  return te_engine_add_torrent_full (self, metainfo, &options, NULL, error);
+}
+
+/**
+ * te_engine_add_torrent_bytes:
+ * @bytes: a .torrent file's contents
+ *
+ * Returns: (transfer none): the torrent
+ */
+TeTorrent *
+te_engine_add_torrent_bytes (TeEngine           *self,
+                             GBytes             *bytes,
+                             const TeAddOptions *options,
+                             GError            **error)
+{
+  g_autoptr(TeMetainfo) meta = te_metainfo_new_from_bytes (bytes, error);
+
+  if (meta == NULL)
+    return NULL;
+  return te_engine_add_torrent_full (self, meta, options, NULL, error);
+}
+
+TeTorrent *
+te_engine_add_torrent_file (TeEngine           *self,
+                            const char         *path,
+                            const TeAddOptions *options,
+                            GError            **error)
+{
+  g_autoptr(TeMetainfo) meta = te_metainfo_new_from_file (path, error);
+
+  if (meta == NULL)
+    return NULL;
+  return te_engine_add_torrent_full (self, meta, options, NULL, error);
+}
+
+/**
+ * te_engine_add_magnet_full:
+ *
+ * Returns: (transfer none): the torrent, fetching its metadata from peers once it runs
+ */
+TeTorrent *
+te_engine_add_magnet_full (TeEngine           *self,
+                           TeMagnet           *magnet,
+                           const TeAddOptions *options,
+                           GError            **error)
 {
   TeTorrent *torrent;
 
@@ -336,8 +614,7 @@ te_engine_add_magnet (TeEngine   *self,
                    "This magnet link's torrent is already added");
       return NULL;
     }
-  torrent = _te_torrent_new (self, save_path);
-  g_ptr_array_add (self->torrents, torrent);
+  torrent = add_common (self, options);
   if (magnet->has_v1)
     {
       memcpy (torrent->info_hash, magnet->info_hash, 20);
@@ -372,17 +649,138 @@ te_engine_add_magnet (TeEngine   *self,
           _te_torrent_learn_peer (torrent, G_INET_SOCKET_ADDRESS (sa));
         }
     }
-  _te_torrent_set_state (torrent, TE_TORRENT_STATE_PENDING);
-  te_torrent_start (torrent);
+  _te_torrent_update_state (torrent);
+  announce_added (self, torrent);
   return torrent;
+}
+
+TeTorrent *
+te_engine_add_magnet (TeEngine   *self,
+                      TeMagnet   *magnet,
+                      const char *save_path,
+                      GError    **error)
+{
+  TeAddOptions options;
+
+  te_add_options_init (&options);
+  options.save_path = save_path;
+  return te_engine_add_magnet_full (self, magnet, &options, error);
+}
+
+TeTorrent *
+te_engine_add_magnet_uri (TeEngine           *self,
+                          const char         *uri,
+                          const TeAddOptions *options,
+                          GError            **error)
+{
+  g_autoptr(TeMagnet) magnet = te_magnet_parse (uri, error);
+
+  if (magnet == NULL)
+    return NULL;
+  return te_engine_add_magnet_full (self, magnet, options, error);
+}
+
+/* Removal: deleting data happens on a worker thread. */
+
+static void
+delete_data_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  GPtrArray *paths = task_data;
+  g_autoptr(GError) first = NULL;
+
+  /* Files first, then the folders they leave empty, deepest first. */
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+
+      if (g_unlink (path) != 0 && errno != ENOENT && first == NULL)
+        {
+          int err = errno;
+          first = g_error_new (G_IO_ERROR, g_io_error_from_errno (err), "Cannot delete “%s”: %s",
+                               path, g_strerror (err));
+        }
+    }
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autofree char *dir = g_path_get_dirname (g_ptr_array_index (paths, i));
+      const char *root = g_object_get_data (G_OBJECT (task), "root");
+
+      while (g_str_has_prefix (dir, root) && strlen (dir) > strlen (root) && g_rmdir (dir) == 0)
+        {
+          char *up = g_path_get_dirname (dir);
+          g_free (dir);
+          dir = up;
+        }
+    }
+  if (first)
+    g_task_return_error (task, g_steal_pointer (&first));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+data_deleted_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_warning ("%s", error->message);
+}
+
+/**
+ * te_engine_remove:
+ * @delete_data: also delete the torrent's files from disk
+ *
+ * Stops the torrent and forgets it.
+ */
+void
+te_engine_remove (TeEngine  *self,
+                  TeTorrent *torrent,
+                  gboolean   delete_data)
+{
+  guint index;
+
+  if (!g_ptr_array_find (self->torrents, torrent, &index))
+    return;
+  g_object_ref (torrent);
+  te_torrent_pause (torrent);
+  g_cancellable_cancel (torrent->cancellable);
+  g_queue_remove (&self->checks, torrent);
+  te_queue_manager_remove (self->queue, torrent);
+  self->removed_down += torrent->stats.downloaded;
+  self->removed_up += torrent->stats.uploaded;
+  g_ptr_array_remove_index (self->torrents, index);
+  g_list_model_items_changed (G_LIST_MODEL (self), index, 1, 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TORRENTS]);
+  g_signal_emit (self, signals[SIGNAL_TORRENT_REMOVED], 0, torrent, delete_data);
+
+  if (delete_data && torrent->metainfo && torrent->storage)
+    {
+      GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GTask) task = g_task_new (NULL, NULL, data_deleted_cb, NULL);
+      TeMetainfo *meta = torrent->metainfo;
+
+      te_storage_close_files (torrent->storage);
+      for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
+        if (!(te_metainfo_get_file (meta, i)->attrs & TE_FILE_ATTR_PAD))
+          g_ptr_array_add (paths, te_storage_dup_file_path (torrent->storage, i));
+      g_object_set_data_full (G_OBJECT (task), "root", g_strdup (torrent->save_path), g_free);
+      g_task_set_task_data (task, paths, (GDestroyNotify) g_ptr_array_unref);
+      g_task_run_in_thread (task, delete_data_thread);
+    }
+  g_object_unref (torrent);
 }
 
 void
 te_engine_remove_torrent (TeEngine  *self,
                           TeTorrent *torrent)
 {
-  te_torrent_pause (torrent);
-  g_ptr_array_remove (self->torrents, torrent);
+  te_engine_remove (self, torrent, FALSE);
 }
 
 /**
@@ -394,6 +792,100 @@ GPtrArray *
 te_engine_get_torrents (TeEngine *self)
 {
   return self->torrents;
+}
+
+TeQueueManager *
+te_engine_get_queue (TeEngine *self)
+{
+  return self->queue;
+}
+
+void
+te_engine_set_queue_position (TeEngine  *self,
+                              TeTorrent *torrent,
+                              guint      position)
+{
+  te_queue_manager_move (self->queue, torrent, position);
+}
+
+void
+te_engine_set_priority (TeEngine        *self,
+                        TeTorrent       *torrent,
+                        int              priority)
+{
+  te_queue_manager_set_priority (self->queue, torrent, priority);
+}
+
+void
+te_engine_set_max_active (TeEngine *self,
+                          guint     downloads,
+                          guint     seeds)
+{
+  self->settings.max_active_downloads = downloads;
+  self->settings.max_active_seeds = seeds;
+  te_queue_manager_set_limits (self->queue, downloads, seeds);
+}
+
+void
+te_engine_set_seed_limits (TeEngine *self,
+                           double    ratio,
+                           guint64   seed_time_ms)
+{
+  self->settings.seed_ratio_limit = ratio;
+  self->settings.seed_time_limit_ms = seed_time_ms;
+}
+
+void
+te_engine_get_stats (TeEngine      *self,
+                     TeEngineStats *stats)
+{
+  *stats = self->stats;
+}
+
+/* Checks run a few at a time so that thousands of torrents added at once are
+ * checked at the disk's pace without thousands of open files. */
+
+static void
+run_checks (TeEngine *self)
+{
+  guint max = MAX (g_get_num_processors (), 2);
+
+  while (self->checks_running < max && !g_queue_is_empty (&self->checks))
+    {
+      TeTorrent *t = g_queue_pop_head (&self->checks);
+
+      self->checks_running++;
+      t->check_slot = TRUE;
+      _te_torrent_run_check (t);
+    }
+}
+
+void
+_te_engine_queue_check (TeEngine  *self,
+                        TeTorrent *torrent)
+{
+  if (!g_queue_find (&self->checks, torrent))
+    g_queue_push_tail (&self->checks, torrent);
+  run_checks (self);
+}
+
+void
+_te_engine_check_done (TeEngine  *self,
+                       TeTorrent *torrent)
+{
+  if (torrent->check_slot)
+    {
+      torrent->check_slot = FALSE;
+      self->checks_running--;
+    }
+  run_checks (self);
+}
+
+void
+_te_engine_torrent_changed (TeEngine  *self,
+                            TeTorrent *torrent)
+{
+  te_queue_manager_update (self->queue);
 }
 
 SoupSession *

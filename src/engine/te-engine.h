@@ -5,6 +5,7 @@
 
 #include "te-magnet.h"
 #include "te-metainfo.h"
+#include "te-settings.h"
 
 G_BEGIN_DECLS
 
@@ -12,6 +13,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TeEngine, te_engine, TE, ENGINE, GObject)
 
 typedef struct _TeTorrent TeTorrent;
+typedef struct _TeQueueManager TeQueueManager;
+typedef struct _TeBitfield TeBitfield;
 
 #define TE_ENGINE_ERROR (te_engine_error_quark ())
 GQuark te_engine_error_quark (void);
@@ -21,31 +24,38 @@ typedef enum {
   TE_ENGINE_ERROR_DUPLICATE,
 } TeEngineError;
 
+
 /**
- * TeEngineSettings:
- * @listen_port: first port to try (0: any free port)
- * @max_peers_per_torrent: connections per torrent
- * @max_peers_global: connections in all
- * @max_per_ip: connections per address (loopback is exempt: every test peer shares it)
- * @download_limit: bytes/s, 0 unlimited
- * @upload_limit: bytes/s, 0 unlimited
- * @max_piece_retries: hash failures before a piece is reported problematic
- * @peer_ban_duration_s: how long 3 strikes ban an address
- * @enable_pex: exchange peers (never for private torrents)
+ * TeAddOptions:
+ * @save_path: (nullable): the folder for the data; the settings' download path when `NULL`
+ * @paused: add it paused
+ * @priority: its queue priority (a #TeQueuePriority)
+ * @wanted: (nullable) (array length=n_wanted): per file, whether to download it; all when `NULL`
+ * @sequential: fetch pieces in order
  */
 typedef struct {
-  guint16  listen_port;
-  guint    max_peers_per_torrent;
-  guint    max_peers_global;
-  guint    max_per_ip;
-  guint64  download_limit;
-  guint64  upload_limit;
-  guint    max_piece_retries;
-  guint    peer_ban_duration_s;
-  gboolean enable_pex;
-} TeEngineSettings;
+  const char     *save_path;
+  gboolean        paused;
+  int             priority;
+  const gboolean *wanted;
+  guint           n_wanted;
+  gboolean        sequential;
+} TeAddOptions;
 
-void          te_engine_settings_init   (TeEngineSettings       *settings);
+/**
+ * TeEngineStats:
+ *
+ * Figures over all torrents, refreshed once a second.
+ */
+typedef struct {
+  guint64 download_rate;
+  guint64 upload_rate;
+  guint64 downloaded;        /* payload this session */
+  guint64 uploaded;
+  guint   peers_connected;
+} TeEngineStats;
+
+void          te_add_options_init       (TeAddOptions           *options);
 
 TeEngine     *te_engine_new             (const TeEngineSettings *settings);
 gboolean      te_engine_start           (TeEngine               *self,
@@ -66,8 +76,60 @@ TeTorrent    *te_engine_add_magnet      (TeEngine               *self,
                                          TeMagnet               *magnet,
                                          const char             *save_path,
                                          GError                **error);
+TeTorrent    *te_engine_add_torrent_full (TeEngine              *self,
+                                         TeMetainfo             *metainfo,
+                                         const TeAddOptions     *options,
+                                         TeBitfield             *restore,
+                                         GError                **error);
+TeTorrent    *te_engine_add_torrent_bytes (TeEngine             *self,
+                                         GBytes                 *bytes,
+                                         const TeAddOptions     *options,
+                                         GError                **error);
+TeTorrent    *te_engine_add_torrent_file (TeEngine              *self,
+                                         const char             *path,
+                                         const TeAddOptions     *options,
+                                         GError                **error);
+TeTorrent    *te_engine_add_magnet_full (TeEngine               *self,
+                                         TeMagnet               *magnet,
+                                         const TeAddOptions     *options,
+                                         GError                **error);
+TeTorrent    *te_engine_add_magnet_uri  (TeEngine               *self,
+                                         const char             *uri,
+                                         const TeAddOptions     *options,
+                                         GError                **error);
+void          te_engine_remove          (TeEngine               *self,
+                                         TeTorrent              *torrent,
+                                         gboolean                delete_data);
 void          te_engine_remove_torrent  (TeEngine               *self,
                                          TeTorrent              *torrent);
+TeTorrent    *te_engine_find_torrent    (TeEngine               *self,
+                                         const char             *id);
 GPtrArray    *te_engine_get_torrents    (TeEngine               *self);
+TeQueueManager *te_engine_get_queue     (TeEngine               *self);
+void          te_engine_set_queue_position (TeEngine            *self,
+                                         TeTorrent              *torrent,
+                                         guint                   position);
+void          te_engine_set_priority    (TeEngine               *self,
+                                         TeTorrent              *torrent,
+                                         int                     priority);
+void          te_engine_set_max_active  (TeEngine               *self,
+                                         guint                   downloads,
+                                         guint                   seeds);
+void          te_engine_set_seed_limits (TeEngine               *self,
+                                         double                  ratio,
+                                         guint64                 seed_time_ms);
+void          te_engine_get_stats       (TeEngine               *self,
+                                         TeEngineStats          *stats);
+void          te_engine_move_storage_async (TeEngine            *self,
+                                         TeTorrent              *torrent,
+                                         const char             *save_path,
+                                         GFileProgressCallback   progress,
+                                         gpointer                progress_data,
+                                         GCancellable           *cancellable,
+                                         GAsyncReadyCallback     callback,
+                                         gpointer                user_data);
+gboolean      te_engine_move_storage_finish (TeEngine           *self,
+                                         GAsyncResult           *result,
+                                         GError                **error);
 
 G_END_DECLS

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "te-parallel.h"
 #include "te-storage.h"
 
@@ -168,8 +170,20 @@ read_block_thread (GTask        *task,
   GError *error = NULL;
   guint8 *buf = g_malloc (MAX (op->length, 1));
 
-  if (te_storage_read (self, te_metainfo_get_piece_offset (te_storage_get_metainfo (self), op->piece) + op->begin,
-                       buf, op->length, &error))
+  TeMetainfo *meta = te_storage_get_metainfo (self);
+
+  if (te_storage_read (self, te_metainfo_get_piece_offset (meta, op->piece) + op->begin,
+                       buf, op->length, &error)
+      && op->begin == 0 && op->length == te_metainfo_get_piece_padded_size (meta, op->piece)
+      && !te_storage_check_piece_data (meta, op->piece, buf))
+    {
+      /* Whole pieces are served only as they verified: data changed or cut
+       * short under us must not reach other peers. */
+      g_set_error (&error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_IO,
+                   "Piece %u on disk no longer matches its hash: its files changed or were truncated",
+                   op->piece);
+    }
+  if (error == NULL)
     g_task_return_pointer (task, g_bytes_new_take (buf, op->length),
                            (GDestroyNotify) g_bytes_unref);
   else
@@ -440,4 +454,77 @@ te_storage_recheck_finish (TeStorage     *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Files against saved state */
+
+static void
+check_files_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  TeStorage *self = source;
+  TeBitfield *have = task_data;
+  TeMetainfo *meta = te_storage_get_metainfo (self);
+  guint64 pl = te_metainfo_get_piece_length (meta);
+
+  for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
+    {
+      const TeFile *f = te_metainfo_get_file (meta, i);
+      g_autofree char *path = NULL;
+      gboolean needed = FALSE;
+      GStatBuf st;
+
+      if (f->length == 0 || (f->attrs & TE_FILE_ATTR_PAD))
+        continue;
+      for (guint64 p = f->offset / pl; p <= (f->offset + f->length - 1) / pl && !needed; p++)
+        needed = te_bitfield_get (have, (guint) p);
+      if (!needed)
+        continue;
+      path = te_storage_dup_file_path (self, i);
+      if (g_stat (path, &st) != 0)
+        {
+          g_task_return_new_error (task, TE_STORAGE_ERROR, TE_STORAGE_ERROR_MISSING,
+                                   "“%s” is missing", path);
+          return;
+        }
+      if ((guint64) st.st_size < f->length)
+        {
+          g_task_return_new_error (task, TE_STORAGE_ERROR, TE_STORAGE_ERROR_MISSING,
+                                   "“%s” is shorter than it should be", path);
+          return;
+        }
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * te_storage_check_files_async:
+ * @have: pieces believed to be on disk; must stay alive until the callback
+ *
+ * Looks, without reading them, whether the files holding @have's pieces are
+ * all there and long enough: cheap enough to run for every torrent at start.
+ */
+void
+te_storage_check_files_async (TeStorage          *self,
+                              const TeBitfield   *have,
+                              GCancellable       *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, te_storage_check_files_async);
+  g_task_set_task_data (task, (gpointer) have, NULL);
+  run_on_disk_pool (task, check_files_thread);
+}
+
+gboolean
+te_storage_check_files_finish (TeStorage     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -119,6 +119,14 @@ gboolean         te_storage_verify_piece_finish (TeStorage          *self,
                                                  GAsyncResult       *result,
                                                  gboolean           *valid,
                                                  GError            **error);
+void             te_storage_check_files_async   (TeStorage          *self,
+                                                 const TeBitfield   *have,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+gboolean         te_storage_check_files_finish  (TeStorage          *self,
+                                                 GAsyncResult       *result,
+                                                 GError            **error);
 void             te_storage_recheck_async       (TeStorage          *self,
                                                  TeProgressFunc      progress,
                                                  gpointer            progress_data,

@@ -148,10 +148,22 @@ metadata_complete (TeTorrent *self)
   if (meta == NULL)
     {
       g_prefix_error (&error, "Metadata from peers is invalid: ");
-      _te_torrent_fail (self, g_steal_pointer (&error));
+      _te_torrent_fail (self, TE_ERROR_CATEGORY_METADATA, "invalid_torrent", g_steal_pointer (&error));
       return;
     }
-  _te_torrent_metadata_ready (self, meta);
+  /* Kept as a .torrent for the state store. */
+  {
+    gsize len;
+    const guint8 *raw = g_bytes_get_data (info, &len);
+    GByteArray *doc = g_byte_array_sized_new (len + 9);
+
+    g_byte_array_append (doc, (const guint8 *) "d4:info", 7);
+    g_byte_array_append (doc, raw, len);
+    g_byte_array_append (doc, (const guint8 *) "e", 1);
+    g_clear_pointer (&self->torrent_bytes, g_bytes_unref);
+    self->torrent_bytes = g_byte_array_free_to_bytes (doc);
+  }
+  _te_torrent_metadata_ready (self, meta, TRUE);
 }
 
 static gboolean

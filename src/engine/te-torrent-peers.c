@@ -11,10 +11,16 @@
  * torrent, per address and in all, reconnect backoff, and choking. */
 
 #define MAX_ATTEMPTS        5
-#define BACKOFF_FIRST_US    (5 * G_USEC_PER_SEC)
 #define BACKOFF_MAX_US      (300 * G_USEC_PER_SEC)
 #define CONNECTS_PER_TICK   10
 #define MAX_KNOWN           2000
+
+/* PEER_RECONNECT_DELAY: the first wait; it doubles with each failure. */
+static gint64
+reconnect_delay_us (TeTorrent *self)
+{
+  return MAX ((gint64) te_engine_get_settings (self->engine)->peer_reconnect_delay_ms * 1000, 1000);
+}
 
 static gboolean
 is_loopback (GInetSocketAddress *address)
@@ -203,17 +209,20 @@ closed_cb (TePeer     *peer,
           if (slot == NULL || !slot->handshaken)
             {
               /* 5 s, 10 s, 20 s … 300 s, then give up on the address. */
-              gint64 delay = MIN (BACKOFF_FIRST_US << MIN (k->failures, 10), BACKOFF_MAX_US);
+              gint64 delay = MIN (reconnect_delay_us (self) << MIN (k->failures, 10), BACKOFF_MAX_US);
 
               k->failures++;
               k->next_attempt_us = g_get_monotonic_time () + delay;
+              if (!k->is_self && self->running)
+                _te_torrent_report (self, te_error_event_new (TE_ERROR_CATEGORY_PEER, "connect_failed",
+                                                              reason, key));
               if (k->failures >= MAX_ATTEMPTS && !k->is_self)
                 g_hash_table_remove (self->known, key);
             }
           else
             {
               k->failures = 0;
-              k->next_attempt_us = g_get_monotonic_time () + BACKOFF_FIRST_US;
+              k->next_attempt_us = g_get_monotonic_time () + reconnect_delay_us (self);
             }
         }
     }
@@ -224,7 +233,7 @@ closed_cb (TePeer     *peer,
       if (k != NULL)
         {
           k->connected = FALSE;
-          k->next_attempt_us = g_get_monotonic_time () + BACKOFF_FIRST_US;
+          k->next_attempt_us = g_get_monotonic_time () + reconnect_delay_us (self);
         }
     }
   if (slot != NULL)
@@ -262,8 +271,7 @@ local_handshake (TeTorrent   *self,
 static gboolean
 accepting (TeTorrent *self)
 {
-  return self->state == TE_TORRENT_STATE_PENDING || self->state == TE_TORRENT_STATE_DOWNLOADING
-         || self->state == TE_TORRENT_STATE_SEEDING || self->state == TE_TORRENT_STATE_CHECKING;
+  return self->running;
 }
 
 static gboolean

@@ -114,8 +114,33 @@ struct _TeTorrent
 
   TeEngine         *engine;         /* not owned */
   TeTorrentState    state;
-  TeTorrentState    state_before_pause;
+  gboolean          running;         /* peers, trackers and the tick are on */
+  gboolean          user_paused;
+  gboolean          checking;
+  gboolean          check_slot;      /* holds one of the engine's check slots */
+  gboolean          queued;          /* the queue has no slot for it now */
+  gboolean          seed_done;       /* reached its ratio or seeding time */
+  gboolean          ignore_seed_limits; /* resumed by hand after finishing */
+  gboolean          recheck_on_resume;  /* data may have changed under us */
+  TeBitfield       *restored;        /* saved bitfield, while its files are looked at */
   GError           *error;
+  TeErrorEvent     *error_event;
+  TeQueuePriority   priority;
+  guint             queue_position;
+  double            seed_ratio;      /* < 0: the engine's setting; 0: none */
+  gint64            seed_time_ms;    /* < 0: the engine's setting; 0: none */
+  gint64            added_at;        /* unix s */
+  gint64            completed_at;    /* unix s, 0: not yet */
+  gint64            running_since_us;
+  gint64            seeding_since_us;
+  gint64            last_payload_us; /* last downloaded block, for stall detection */
+  double            check_progress;
+  guint64           downloaded_base; /* totals from earlier sessions */
+  guint64           uploaded_base;
+  GPtrArray        *last_trackers;   /* TeTrackerInfo kept while the announcer is off */
+  GBytes           *torrent_bytes;   /* the .torrent, or the fetched info dict, for the state store */
+  guint             state_serial;    /* bumped by every change worth saving */
+  gint64            published[20];   /* property values as last notified */
   char             *save_path;
   char             *name;
   guint8            info_hash[20];  /* v1, or v2 truncated: the wire and tracker id */
@@ -162,7 +187,6 @@ struct _TeTorrent
   guint8           *metadata_requested; /* per piece: 1 while asked */
   gint64            metadata_progress_us;
 
-  guint             tick_id;
   gint64            last_tick_us;
   TeTorrentStats    stats;
   gboolean          bytes_dirty;     /* have/wanted bytes need a recount */
@@ -171,12 +195,39 @@ struct _TeTorrent
 };
 
 /* te-torrent.c */
-void      _te_torrent_set_state          (TeTorrent          *self,
-                                          TeTorrentState      state);
+void      _te_torrent_update_state       (TeTorrent          *self);
 void      _te_torrent_fail               (TeTorrent          *self,
+                                          TeErrorCategory     category,
+                                          const char         *code,
                                           GError             *error);
+void      _te_torrent_report             (TeTorrent          *self,
+                                          TeErrorEvent       *event);
+void      _te_torrent_tick               (TeTorrent          *self,
+                                          gint64              now);
+void      _te_torrent_set_queued         (TeTorrent          *self,
+                                          gboolean            queued);
+gboolean  _te_torrent_is_stalled         (TeTorrent          *self,
+                                          gint64              now,
+                                          gint64              timeout_us);
+void      _te_torrent_restore            (TeTorrent          *self,
+                                          TeBitfield         *have,
+                                          gboolean            verify);
+void      _te_torrent_set_storage_path   (TeTorrent          *self,
+                                          const char         *save_path);
+
+/* te-torrent-stats.c: figures and what UIs read */
+void      _te_torrent_recompute_stats    (TeTorrent          *self,
+                                          gint64              now);
+void      _te_torrent_publish            (TeTorrent          *self);
+void      _te_torrent_install_properties (GObjectClass       *klass);
+void      _te_torrent_get_property       (GObject            *object,
+                                          guint               prop_id,
+                                          GValue             *value,
+                                          GParamSpec         *pspec);
 void      _te_torrent_metadata_ready     (TeTorrent          *self,
-                                          TeMetainfo         *metainfo);
+                                          TeMetainfo         *metainfo,
+                                          gboolean            check);
+void      _te_torrent_run_check          (TeTorrent          *self);
 void      _te_torrent_strike             (TeTorrent          *self,
                                           const char         *host,
                                           const char         *reason);
@@ -280,6 +331,12 @@ TeBanManager  *_te_engine_get_bans         (TeEngine         *engine);
 TeTokenBucket *_te_engine_get_down_bucket  (TeEngine         *engine);
 TeTokenBucket *_te_engine_get_up_bucket    (TeEngine         *engine);
 guint          _te_engine_count_peers      (TeEngine         *engine);
+void           _te_engine_torrent_changed  (TeEngine         *engine,
+                                            TeTorrent        *torrent);
+void           _te_engine_queue_check      (TeEngine         *engine,
+                                            TeTorrent        *torrent);
+void           _te_engine_check_done       (TeEngine         *engine,
+                                            TeTorrent        *torrent);
 guint          _te_engine_count_peers_for_host (TeEngine     *engine,
                                             const char       *host);
 

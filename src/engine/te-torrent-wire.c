@@ -25,6 +25,9 @@ _te_torrent_protocol_error (TeTorrent  *self,
 {
   g_debug ("%s: %s: %s", self->name, te_peer_get_address_string (slot->peer), reason);
   if (strike)
+    _te_torrent_report (self, te_error_event_new (TE_ERROR_CATEGORY_PROTOCOL, "bad_message", reason,
+                                                  te_peer_get_address_string (slot->peer)));
+  if (strike)
     _te_torrent_strike (self, te_peer_get_host_string (slot->peer), reason);
   te_peer_close (slot->peer, reason);
   return FALSE;
@@ -488,7 +491,8 @@ piece_written_cb (GObject      *source,
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->picker)
         {
           te_picker_piece_failed (self->picker, op->piece);
-          _te_torrent_fail (self, g_steal_pointer (&error));
+          _te_torrent_fail (self, TE_ERROR_CATEGORY_FILESYSTEM, te_error_code_from_gerror (error),
+                            g_steal_pointer (&error));
         }
     }
   else if (self->picker == NULL || self->state == TE_TORRENT_STATE_ERROR)
@@ -504,13 +508,26 @@ piece_written_cb (GObject      *source,
       g_message ("%s: piece %u failed its hash check (%u times)", self->name, op->piece, failures);
       for (guint i = 0; i < op->contributors->len; i++)
         _te_torrent_strike (self, g_ptr_array_index (op->contributors, i), "sent bad data");
-      if (failures > max)
+      if (failures >= max)
         {
-          g_autoptr(GError) problem = g_error_new (TE_STORAGE_ERROR, TE_STORAGE_ERROR_IO,
-                                                   "Piece %u failed its hash check %u times",
-                                                   op->piece, failures);
+          g_autofree char *msg = g_strdup_printf ("Piece %u failed its hash check %u times; "
+                                                  "no longer requested", op->piece, failures);
+          TeErrorEvent *event = te_error_event_new (TE_ERROR_CATEGORY_VERIFICATION,
+                                                    "hash_mismatch", msg, NULL);
+
+          /* Problematic: nobody seems to have good data for it. */
+          event->recoverable = FALSE;
+          event->action = TE_ERROR_ACTION_SKIP;
           te_picker_set_priority (self->picker, op->piece, TE_PRIORITY_SKIP);
-          g_signal_emit_by_name (self, "error", problem);
+          _te_torrent_report (self, event);
+        }
+      else
+        {
+          g_autofree char *msg = g_strdup_printf ("Piece %u failed its hash check; requesting it again",
+                                                  op->piece);
+
+          _te_torrent_report (self, te_error_event_new (TE_ERROR_CATEGORY_VERIFICATION,
+                                                        "hash_mismatch", msg, NULL));
         }
     }
 
@@ -573,6 +590,7 @@ handle_piece (TeTorrent       *self,
 
   now = g_get_monotonic_time ();
   slot->last_block_us = now;
+  self->last_payload_us = now;
   slot->snubbed = FALSE;
   slot->down_payload += msg->data_len;
   account_download (self, msg->data_len);

@@ -56,7 +56,6 @@ te_torrent_dispose (GObject *object)
 
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
-  g_clear_handle_id (&self->tick_id, g_source_remove);
   g_clear_handle_id (&self->throttle_id, g_source_remove);
   g_clear_handle_id (&self->upload_throttle_id, g_source_remove);
   if (self->peers)
@@ -88,10 +87,14 @@ te_torrent_finalize (GObject *object)
   g_clear_pointer (&self->picker, te_picker_free);
   g_clear_pointer (&self->choker, te_choker_free);
   g_clear_pointer (&self->have, te_bitfield_free);
+  g_clear_pointer (&self->restored, te_bitfield_free);
   g_clear_pointer (&self->wanted, te_bitfield_free);
   g_clear_pointer (&self->metadata_have, te_bitfield_free);
   g_clear_object (&self->metainfo);
   g_clear_error (&self->error);
+  g_clear_pointer (&self->error_event, te_error_event_free);
+  g_clear_pointer (&self->last_trackers, g_ptr_array_unref);
+  g_clear_pointer (&self->torrent_bytes, g_bytes_unref);
   g_free (self->metadata);
   g_free (self->metadata_requested);
   g_free (self->save_path);
@@ -108,9 +111,17 @@ te_torrent_class_init (TeTorrentClass *klass)
   object_class->dispose = te_torrent_dispose;
   object_class->finalize = te_torrent_finalize;
 
+  object_class->get_property = _te_torrent_get_property;
+  _te_torrent_install_properties (object_class);
+
+  /**
+   * TeTorrent::state-changed:
+   * @from: the state before
+   * @to: the state now
+   */
   signals[SIGNAL_STATE_CHANGED] =
     g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 0);
+                  NULL, G_TYPE_NONE, 2, TE_TYPE_TORRENT_STATE, TE_TYPE_TORRENT_STATE);
   signals[SIGNAL_METADATA] =
     g_signal_new ("metadata-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 0);
@@ -120,9 +131,17 @@ te_torrent_class_init (TeTorrentClass *klass)
   signals[SIGNAL_COMPLETED] =
     g_signal_new ("completed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 0);
+  /**
+   * TeTorrent::error:
+   * @event: what happened and what the engine did about it
+   *
+   * Every error: those the engine recovers from by itself (a tracker down, a
+   * bad peer, a piece that failed its hash) and those that stop the torrent
+   * (see #TeErrorEvent.action).
+   */
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+                  NULL, G_TYPE_NONE, 1, TE_TYPE_ERROR_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
   signals[SIGNAL_PEER_CONNECTED] =
     g_signal_new ("peer-connected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, TE_TYPE_PEER);
@@ -151,6 +170,10 @@ te_torrent_init (TeTorrent *self)
   self->magnet_trackers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   self->choker = te_choker_new (4);
   self->cancellable = g_cancellable_new ();
+  self->queued = TRUE;
+  self->seed_ratio = -1;
+  self->seed_time_ms = -1;
+  self->added_at = g_get_real_time () / G_USEC_PER_SEC;
   te_token_bucket_init (&self->down_bucket, 0);
   te_token_bucket_init (&self->up_bucket, 0);
 }
@@ -166,44 +189,322 @@ _te_torrent_new (TeEngine   *engine,
   return self;
 }
 
+G_DEFINE_ENUM_TYPE (TeTorrentState, te_torrent_state,
+  G_DEFINE_ENUM_VALUE (TE_TORRENT_STATE_PENDING, "pending"),
+  G_DEFINE_ENUM_VALUE (TE_TORRENT_STATE_CHECKING, "checking"),
+  G_DEFINE_ENUM_VALUE (TE_TORRENT_STATE_QUEUED, "queued"),
+  G_DEFINE_ENUM_VALUE (TE_TORRENT_STATE_DOWNLOADING, "downloading"),
+  G_DEFINE_ENUM_VALUE (TE_TORRENT_STATE_SEEDING, "seeding"),
+  G_DEFINE_ENUM_VALUE (TE_TORRENT_STATE_PAUSED, "paused"),
+  G_DEFINE_ENUM_VALUE (TE_TORRENT_STATE_ERROR, "error"),
+  G_DEFINE_ENUM_VALUE (TE_TORRENT_STATE_COMPLETE, "complete"))
+
+G_DEFINE_ENUM_TYPE (TeQueuePriority, te_queue_priority,
+  G_DEFINE_ENUM_VALUE (TE_QUEUE_PRIORITY_LOW, "low"),
+  G_DEFINE_ENUM_VALUE (TE_QUEUE_PRIORITY_NORMAL, "normal"),
+  G_DEFINE_ENUM_VALUE (TE_QUEUE_PRIORITY_HIGH, "high"))
+
+static const char *
+enum_nick (GType type,
+           gint  value)
+{
+  GEnumClass *klass = g_type_class_ref (type);
+  GEnumValue *v = g_enum_get_value (klass, value);
+
+  g_type_class_unref (klass);  /* static types: the class stays */
+  return v ? v->value_nick : "unknown";
+}
+
+static gboolean
+enum_from_nick (GType       type,
+                const char *nick,
+                gint       *value)
+{
+  GEnumClass *klass = g_type_class_ref (type);
+  GEnumValue *v = nick ? g_enum_get_value_by_nick (klass, nick) : NULL;
+
+  g_type_class_unref (klass);
+  if (v)
+    *value = v->value;
+  return v != NULL;
+}
+
 const char *
 te_torrent_state_to_string (TeTorrentState state)
 {
-  switch (state)
+  return enum_nick (TE_TYPE_TORRENT_STATE, state);
+}
+
+gboolean
+te_torrent_state_from_string (const char     *name,
+                              TeTorrentState *state)
+{
+  gint v;
+
+  if (!enum_from_nick (TE_TYPE_TORRENT_STATE, name, &v))
+    return FALSE;
+  *state = v;
+  return TRUE;
+}
+
+const char *
+te_queue_priority_to_string (TeQueuePriority priority)
+{
+  return enum_nick (TE_TYPE_QUEUE_PRIORITY, priority);
+}
+
+gboolean
+te_queue_priority_from_string (const char      *name,
+                               TeQueuePriority *priority)
+{
+  gint v;
+
+  if (!enum_from_nick (TE_TYPE_QUEUE_PRIORITY, name, &v))
+    return FALSE;
+  *priority = v;
+  return TRUE;
+}
+
+/* The state follows from a few facts; running (peers, trackers, the tick)
+ * follows from the state. Everything that changes a fact calls
+ * _te_torrent_update_state(). */
+
+static gboolean
+have_everything (TeTorrent *self)
+{
+  /* Pieces held back until their v2 layer arrives are still to come. */
+  return self->picker != NULL && te_picker_is_complete (self->picker)
+         && (self->layer_fetches == NULL || self->layer_fetches->len == 0);
+}
+
+static TeTorrentState
+derive_state (TeTorrent *self)
+{
+  if (self->error)
+    return TE_TORRENT_STATE_ERROR;
+  if (self->checking)
+    return TE_TORRENT_STATE_CHECKING;
+  if (self->user_paused)
+    return TE_TORRENT_STATE_PAUSED;
+  if (self->metainfo == NULL)
+    return self->queued ? TE_TORRENT_STATE_QUEUED : TE_TORRENT_STATE_PENDING;
+  if (have_everything (self))
     {
-    case TE_TORRENT_STATE_PENDING: return "pending";
-    case TE_TORRENT_STATE_CHECKING: return "checking";
-    case TE_TORRENT_STATE_DOWNLOADING: return "downloading";
-    case TE_TORRENT_STATE_SEEDING: return "seeding";
-    case TE_TORRENT_STATE_PAUSED: return "paused";
-    case TE_TORRENT_STATE_ERROR: return "error";
-    default: return "unknown";
+      if (self->seed_done)
+        return TE_TORRENT_STATE_COMPLETE;
+      return self->queued ? TE_TORRENT_STATE_QUEUED : TE_TORRENT_STATE_SEEDING;
+    }
+  return self->queued ? TE_TORRENT_STATE_QUEUED : TE_TORRENT_STATE_DOWNLOADING;
+}
+
+static gboolean
+should_run (TeTorrent *self)
+{
+  if (self->error || self->user_paused || self->queued || self->seed_done)
+    return FALSE;
+  /* A check keeps the peers that brought a magnet's metadata; it never starts
+   * anything itself. */
+  if (self->checking)
+    return self->running;
+  return TRUE;
+}
+
+static void
+announcer_peers_cb (TeAnnouncer *announcer,
+                    GPtrArray   *peers,
+                    const char  *url,
+                    gpointer     user_data)
+{
+  TeTorrent *self = user_data;
+
+  for (guint i = 0; i < peers->len; i++)
+    _te_torrent_learn_peer (self, g_ptr_array_index (peers, i));
+  _te_torrent_connect_more (self);
+}
+
+static void
+announcer_error_cb (TeAnnouncer  *announcer,
+                    const char   *url,
+                    const GError *error,
+                    gpointer      user_data)
+{
+  TeTorrent *self = user_data;
+  const char *code = "failure_reason";
+
+  if (error->domain == TE_TRACKER_ERROR)
+    switch (error->code)
+      {
+      case TE_TRACKER_ERROR_HTTP_STATUS: code = "http_status"; break;
+      case TE_TRACKER_ERROR_TIMEOUT: code = "timeout"; break;
+      case TE_TRACKER_ERROR_DNS: code = "dns"; break;
+      case TE_TRACKER_ERROR_NETWORK: code = "network"; break;
+      case TE_TRACKER_ERROR_BAD_REPLY: code = "bad_reply"; break;
+      default: break;
+      }
+  _te_torrent_report (self, te_error_event_new (TE_ERROR_CATEGORY_TRACKER, code, error->message, url));
+}
+
+static void
+ensure_announcer (TeTorrent *self)
+{
+  GPtrArray *tiers = self->metainfo ? te_metainfo_get_tiers (self->metainfo) : self->magnet_trackers;
+
+  if (self->announcer != NULL || tiers->len == 0)
+    return;
+  self->announcer = te_announcer_new (_te_engine_get_soup_session (self->engine), tiers,
+                                      self->info_hash, te_engine_get_peer_id (self->engine),
+                                      te_engine_get_port (self->engine));
+  g_signal_connect (self->announcer, "peers", G_CALLBACK (announcer_peers_cb), self);
+  g_signal_connect (self->announcer, "tracker-error", G_CALLBACK (announcer_error_cb), self);
+}
+
+static void
+update_announcer_stats (TeTorrent *self)
+{
+  guint64 left = 0;
+
+  if (self->announcer == NULL)
+    return;
+  if (self->metainfo)
+    left = self->stats.wanted_bytes > self->stats.have_bytes
+           ? self->stats.wanted_bytes - self->stats.have_bytes : 0;
+  else
+    left = G_MAXINT64;
+  te_announcer_set_stats (self->announcer, self->stats.uploaded, self->stats.downloaded, left);
+}
+
+static void
+start_running (TeTorrent *self)
+{
+  self->running = TRUE;
+  self->running_since_us = g_get_monotonic_time ();
+  ensure_announcer (self);
+  if (self->announcer)
+    {
+      update_announcer_stats (self);
+      te_announcer_start (self->announcer);
+    }
+  _te_torrent_connect_more (self);
+}
+
+static void
+announcer_stopped_cb (TeTorrent *self)
+{
+  g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+}
+
+static gboolean
+emit_stopped_idle (gpointer data)
+{
+  g_signal_emit (TE_TORRENT (data), signals[SIGNAL_STOPPED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_running (TeTorrent *self,
+              const char *reason)
+{
+  self->running = FALSE;
+  _te_torrent_drop_all_peers (self, reason);
+  if (self->announcer)
+    {
+      g_clear_pointer (&self->last_trackers, g_ptr_array_unref);
+      self->last_trackers = te_announcer_dup_trackers (self->announcer);
+    }
+  if (self->announcer && te_announcer_is_running (self->announcer))
+    {
+      /* The announcer lives on until its "stopped" announces are answered. */
+      g_signal_handlers_disconnect_by_data (self->announcer, self);
+      g_signal_connect_object (self->announcer, "stopped", G_CALLBACK (announcer_stopped_cb),
+                               self, G_CONNECT_SWAPPED);
+      te_announcer_stop (self->announcer);
+    }
+  else
+    g_idle_add_full (G_PRIORITY_DEFAULT, emit_stopped_idle, g_object_ref (self), g_object_unref);
+  g_clear_object (&self->announcer);
+}
+
+void
+_te_torrent_update_state (TeTorrent *self)
+{
+  TeTorrentState from = self->state;
+  TeTorrentState to = derive_state (self);
+  gboolean run = should_run (self);
+
+  if (self->running && !run)
+    stop_running (self, te_torrent_state_to_string (to));
+  if (from == to)
+    {
+      if (run && !self->running)
+        start_running (self);
+      return;
+    }
+  g_debug ("%s: %s → %s", self->name, te_torrent_state_to_string (from),
+           te_torrent_state_to_string (to));
+  self->state = to;
+  self->state_serial++;
+  if (to == TE_TORRENT_STATE_SEEDING)
+    self->seeding_since_us = g_get_monotonic_time ();
+  if (run && !self->running)
+    start_running (self);
+  _te_torrent_recompute_stats (self, g_get_monotonic_time ());
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, from, to);
+  _te_torrent_publish (self);
+  _te_engine_torrent_changed (self->engine, self);
+
+  /* Finishing a download is news; coming back to seeding after a pause is not. */
+  if (to == TE_TORRENT_STATE_SEEDING && from == TE_TORRENT_STATE_DOWNLOADING)
+    {
+      self->completed_at = g_get_real_time () / G_USEC_PER_SEC;
+      if (self->announcer)
+        te_announcer_completed (self->announcer);
+      g_signal_emit (self, signals[SIGNAL_COMPLETED], 0);
     }
 }
 
+/**
+ * _te_torrent_report:
+ * @event: (transfer full): an error the engine recovers from by itself
+ */
 void
-_te_torrent_set_state (TeTorrent      *self,
-                       TeTorrentState  state)
+_te_torrent_report (TeTorrent    *self,
+                    TeErrorEvent *event)
 {
-  if (self->state == state)
-    return;
-  g_debug ("%s: %s → %s", self->name, te_torrent_state_to_string (self->state),
-           te_torrent_state_to_string (state));
-  self->state = state;
-  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0);
+  g_debug ("%s: %s error %s: %s", self->name, te_error_category_to_string (event->category),
+           event->code, event->message);
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, event);
+  te_error_event_free (event);
 }
 
-/* Takes @error. */
+/**
+ * _te_torrent_fail:
+ * @error: (transfer full): what stopped the torrent
+ *
+ * Stops the torrent. Filesystem errors pause it until the user resumes it
+ * (and then the data is checked again, since it may have changed); metadata
+ * errors end it.
+ */
 void
-_te_torrent_fail (TeTorrent *self,
-                  GError    *error)
+_te_torrent_fail (TeTorrent       *self,
+                  TeErrorCategory  category,
+                  const char      *code,
+                  GError          *error)
 {
+  TeErrorEvent *event = te_error_event_new (category, code, error->message,
+                                            self->save_path);
+
   g_warning ("%s: %s", self->name, error->message);
   g_clear_error (&self->error);
   self->error = error;
-  _te_torrent_drop_all_peers (self, error->message);
-  _te_torrent_set_state (self, TE_TORRENT_STATE_ERROR);
-  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  g_clear_pointer (&self->error_event, te_error_event_free);
+  self->error_event = te_error_event_copy (event);
+  if (category == TE_ERROR_CATEGORY_FILESYSTEM
+      && g_strcmp0 (code, "no_space") != 0 && g_strcmp0 (code, "permission_denied") != 0)
+    self->recheck_on_resume = TRUE;
+  self->state_serial++;
+  _te_torrent_update_state (self);
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, event);
+  te_error_event_free (event);
 }
 
 gboolean
@@ -287,143 +588,35 @@ apply_priorities (TeTorrent *self)
 static void
 update_completion (TeTorrent *self)
 {
-  if (self->state == TE_TORRENT_STATE_PAUSED || self->state == TE_TORRENT_STATE_ERROR
-      || self->picker == NULL)
+  _te_torrent_update_state (self);
+}
+
+static void
+seed_limits_tick (TeTorrent *self,
+                  gint64     now)
+{
+  const TeEngineSettings *settings = te_engine_get_settings (self->engine);
+  double ratio_limit = self->seed_ratio >= 0 ? self->seed_ratio : settings->seed_ratio_limit;
+  gint64 time_limit_ms = self->seed_time_ms >= 0 ? self->seed_time_ms
+                                                 : (gint64) settings->seed_time_limit_ms;
+
+  if (self->state != TE_TORRENT_STATE_SEEDING || self->ignore_seed_limits)
     return;
-  /* Pieces held back until their v2 layer arrives are still to come. */
-  if (te_picker_is_complete (self->picker)
-      && (self->layer_fetches == NULL || self->layer_fetches->len == 0))
+  if ((ratio_limit > 0 && te_torrent_get_ratio (self) >= ratio_limit)
+      || (time_limit_ms > 0 && now - self->seeding_since_us >= time_limit_ms * 1000))
     {
-      if (self->state != TE_TORRENT_STATE_SEEDING)
-        {
-          gboolean was_downloading = self->state == TE_TORRENT_STATE_DOWNLOADING;
-
-          _te_torrent_set_state (self, TE_TORRENT_STATE_SEEDING);
-          if (was_downloading && self->announcer)
-            te_announcer_completed (self->announcer);
-          g_signal_emit (self, signals[SIGNAL_COMPLETED], 0);
-        }
-    }
-  else
-    _te_torrent_set_state (self, TE_TORRENT_STATE_DOWNLOADING);
-}
-
-static void
-announcer_peers_cb (TeAnnouncer *announcer,
-                    GPtrArray   *peers,
-                    const char  *url,
-                    gpointer     user_data)
-{
-  TeTorrent *self = user_data;
-
-  for (guint i = 0; i < peers->len; i++)
-    _te_torrent_learn_peer (self, g_ptr_array_index (peers, i));
-  _te_torrent_connect_more (self);
-}
-
-static void
-ensure_announcer (TeTorrent *self)
-{
-  GPtrArray *tiers = self->metainfo ? te_metainfo_get_tiers (self->metainfo) : self->magnet_trackers;
-
-  if (self->announcer != NULL || tiers->len == 0)
-    return;
-  self->announcer = te_announcer_new (_te_engine_get_soup_session (self->engine), tiers,
-                                      self->info_hash, te_engine_get_peer_id (self->engine),
-                                      te_engine_get_port (self->engine));
-  g_signal_connect (self->announcer, "peers", G_CALLBACK (announcer_peers_cb), self);
-}
-
-static void
-update_announcer_stats (TeTorrent *self)
-{
-  guint64 left = 0;
-
-  if (self->announcer == NULL)
-    return;
-  if (self->metainfo)
-    left = self->stats.wanted_bytes > self->stats.have_bytes
-           ? self->stats.wanted_bytes - self->stats.have_bytes : 0;
-  else
-    left = G_MAXINT64;
-  te_announcer_set_stats (self->announcer, self->stats.uploaded, self->stats.downloaded, left);
-}
-
-static void
-recompute_stats (TeTorrent *self,
-                 gint64     now)
-{
-  TeTorrentStats *s = &self->stats;
-  double secs = self->last_tick_us ? (now - self->last_tick_us) / (double) G_USEC_PER_SEC : 1.0;
-
-  s->peers_connected = 0;
-  s->seeds_connected = 0;
-  for (guint i = 0; i < self->peers->len; i++)
-    {
-      TePeer *peer = g_ptr_array_index (self->peers, i);
-      PeerSlot *slot = te_peer_get_owner_data (peer);
-
-      if (slot == NULL || te_peer_get_state (peer) != TE_PEER_ACTIVE)
-        continue;
-      s->peers_connected++;
-      if (slot->has_all || (slot->has && te_bitfield_is_full (slot->has)))
-        s->seeds_connected++;
-      if (secs > 0.05)
-        {
-          /* A short moving average: responsive, but not jumpy. */
-          guint64 d = (guint64) ((slot->down_payload - slot->down_sample) / secs);
-          guint64 u = (guint64) ((slot->up_payload - slot->up_sample) / secs);
-
-          slot->down_rate = (slot->down_rate + 3 * d) / 4;
-          slot->up_rate = (slot->up_rate + 3 * u) / 4;
-          slot->down_sample = slot->down_payload;
-          slot->up_sample = slot->up_payload;
-        }
-    }
-  if (secs > 0.05)
-    {
-      s->download_rate = (s->download_rate + 3 * (guint64) ((s->downloaded - self->down_total_sample) / secs)) / 4;
-      s->upload_rate = (s->upload_rate + 3 * (guint64) ((s->uploaded - self->up_total_sample) / secs)) / 4;
-      self->down_total_sample = s->downloaded;
-      self->up_total_sample = s->uploaded;
-    }
-  s->peers_known = g_hash_table_size (self->known);
-
-  if (self->metainfo && self->have)
-    {
-      TeMetainfo *meta = self->metainfo;
-      guint n = te_metainfo_get_n_pieces (meta);
-
-      s->pieces_total = n;
-      s->pieces_have = te_bitfield_count (self->have);
-      /* Bytes: exact enough for progress (pad bytes counted as data). They
-       * change only when a piece verifies, after a check, or when priorities
-       * do, so the walk over every piece happens then, not every second. */
-      if (!self->bytes_dirty)
-        return;
-      self->bytes_dirty = FALSE;
-      s->have_bytes = 0;
-      s->wanted_bytes = 0;
-      for (guint p = 0; p < n; p++)
-        {
-          guint32 size = te_metainfo_get_piece_size (meta, p);
-          gboolean has = te_bitfield_get (self->have, p);
-
-          if (has)
-            s->have_bytes += size;
-          if (has || te_bitfield_get (self->wanted, p))
-            s->wanted_bytes += size;
-        }
+      g_message ("%s: done seeding", self->name);
+      self->seed_done = TRUE;
+      _te_torrent_update_state (self);
     }
 }
 
-static gboolean
-tick_cb (gpointer user_data)
+/* Once a second, for running torrents, from the engine's single timer. */
+void
+_te_torrent_tick (TeTorrent *self,
+                  gint64     now)
 {
-  TeTorrent *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-
-  recompute_stats (self, now);
+  _te_torrent_recompute_stats (self, now);
   self->last_tick_us = now;
 
   for (guint i = self->peers->len; i > 0; i--)
@@ -434,24 +627,59 @@ tick_cb (gpointer user_data)
       if (slot != NULL && te_peer_get_state (peer) == TE_PEER_ACTIVE)
         _te_torrent_check_timeouts (self, slot, now);
     }
-  if (++self->choke_round % 10 == 0)
+  if (++self->choke_round % 10 == 0 && self->peers->len > 0)
     _te_torrent_rechoke (self);
   _te_torrent_pex_tick (self, now);
   _te_torrent_hashes_tick (self);
-  _te_torrent_connect_more (self);
+  if (self->state != TE_TORRENT_STATE_SEEDING)
+    _te_torrent_connect_more (self);
   update_announcer_stats (self);
-  return G_SOURCE_CONTINUE;
+  _te_torrent_publish (self);
+  seed_limits_tick (self, now);
+}
+
+void
+_te_torrent_set_queued (TeTorrent *self,
+                        gboolean   queued)
+{
+  if (self->queued == queued)
+    return;
+  self->queued = queued;
+  _te_torrent_update_state (self);
+}
+
+/**
+ * _te_torrent_is_stalled:
+ *
+ * A running download that has received nothing for @timeout_us; the queue
+ * lets another torrent have its slot.
+ */
+gboolean
+_te_torrent_is_stalled (TeTorrent *self,
+                        gint64     now,
+                        gint64     timeout_us)
+{
+  if (!self->running || (self->state != TE_TORRENT_STATE_DOWNLOADING
+                         && self->state != TE_TORRENT_STATE_PENDING))
+    return FALSE;
+  return now - MAX (self->last_payload_us, self->running_since_us) >= timeout_us;
 }
 
 static void
-start_running (TeTorrent *self)
+check_done (TeTorrent  *self,
+            TeBitfield *have)
 {
-  if (self->tick_id == 0)
-    self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
-  ensure_announcer (self);
-  if (self->announcer)
-    te_announcer_start (self->announcer);
-  _te_torrent_connect_more (self);
+  te_bitfield_free (self->have);
+  self->have = have;
+  te_picker_set_have (self->picker, self->have);
+  self->bytes_dirty = TRUE;
+  self->checking = FALSE;
+  self->check_progress = 1.0;
+  self->state_serial++;
+  _te_torrent_recompute_stats (self, g_get_monotonic_time ());
+  _te_torrent_update_state (self);
+  if (self->running)
+    _te_torrent_announce_pieces (self);
 }
 
 static void
@@ -463,37 +691,108 @@ rechecked_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(TeRecheckResult) r = te_storage_recheck_finish (TE_STORAGE (source), result, &error);
 
+  _te_engine_check_done (self->engine, self);
   if (r == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        _te_torrent_fail (self, g_steal_pointer (&error));
+        {
+          self->checking = FALSE;
+          _te_torrent_fail (self, TE_ERROR_CATEGORY_FILESYSTEM, te_error_code_from_gerror (error),
+                            g_steal_pointer (&error));
+        }
       return;
     }
-  te_bitfield_free (self->have);
-  self->have = te_bitfield_copy (r->have);
-  te_picker_set_have (self->picker, self->have);
-  self->bytes_dirty = TRUE;
-  recompute_stats (self, g_get_monotonic_time ());
-  if (self->state == TE_TORRENT_STATE_PAUSED)
+  check_done (self, g_steal_pointer (&r->have));
+}
+
+static void
+check_progress_cb (guint    done,
+                   guint    total,
+                   gpointer user_data)
+{
+  TeTorrent *self = user_data;
+
+  self->check_progress = total ? (double) done / total : 1.0;
+  _te_torrent_publish (self);
+}
+
+/* Called by the engine when a check slot is free: checks run a few at a time,
+ * so thousands of added torrents finish at the disk's pace. */
+void
+_te_torrent_run_check (TeTorrent *self)
+{
+  te_storage_recheck_async (self->storage, check_progress_cb, self, self->cancellable,
+                            rechecked_cb, g_object_ref (self));
+}
+
+static void
+start_check (TeTorrent *self)
+{
+  self->checking = TRUE;
+  self->check_progress = 0;
+  _te_torrent_update_state (self);
+  _te_engine_queue_check (self->engine, self);
+}
+
+static void
+files_checked_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TeTorrent) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TeBitfield) have = g_steal_pointer (&self->restored);
+
+  if (!te_storage_check_files_finish (TE_STORAGE (source), result, &error))
     {
-      self->state_before_pause = TE_TORRENT_STATE_DOWNLOADING;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      /* Something changed on disk since the state was saved: look at it all. */
+      g_message ("%s: %s; checking the data", self->name, error->message);
+      start_check (self);
       return;
     }
-  _te_torrent_set_state (self, TE_TORRENT_STATE_DOWNLOADING);
-  update_completion (self);
-  _te_torrent_announce_pieces (self);
-  start_running (self);
+  check_done (self, g_steal_pointer (&have));
+}
+
+/**
+ * _te_torrent_restore:
+ * @have: (transfer full): verified pieces from saved state
+ * @verify: check all data anyway
+ *
+ * After _te_torrent_metadata_ready() for a torrent from saved state: trusts
+ * @have when the files are still there with their sizes, else checks.
+ */
+void
+_te_torrent_restore (TeTorrent  *self,
+                     TeBitfield *have,
+                     gboolean    verify)
+{
+  g_clear_pointer (&self->restored, te_bitfield_free);
+  if (verify || te_bitfield_size (have) != te_metainfo_get_n_pieces (self->metainfo))
+    {
+      te_bitfield_free (have);
+      start_check (self);
+      return;
+    }
+  self->restored = have;
+  self->checking = TRUE;
+  _te_torrent_update_state (self);
+  te_storage_check_files_async (self->storage, self->restored, self->cancellable,
+                                files_checked_cb, g_object_ref (self));
 }
 
 /**
  * _te_torrent_metadata_ready:
+ * @check: check the data on disk now (else _te_torrent_restore() follows)
  *
  * The torrent knows its files now (from a .torrent, or fetched for a magnet):
  * set up storage and the picker, then check what is already on disk.
  */
 void
 _te_torrent_metadata_ready (TeTorrent  *self,
-                            TeMetainfo *metainfo)
+                            TeMetainfo *metainfo,
+                            gboolean    check)
 {
   guint n = te_metainfo_get_n_pieces (metainfo);
 
@@ -526,12 +825,10 @@ _te_torrent_metadata_ready (TeTorrent  *self,
           _te_torrent_apply_early_bitfield (self, slot);
         }
     }
+  self->state_serial++;
   g_signal_emit (self, signals[SIGNAL_METADATA], 0);
-
-  if (self->state != TE_TORRENT_STATE_PAUSED)
-    _te_torrent_set_state (self, TE_TORRENT_STATE_CHECKING);
-  te_storage_recheck_async (self->storage, NULL, NULL, self->cancellable, rechecked_cb,
-                            g_object_ref (self));
+  if (check)
+    start_check (self);
 }
 
 /* Pieces */
@@ -563,106 +860,87 @@ _te_torrent_piece_verified (TeTorrent *self,
 
 /* Public API */
 
-TeTorrentState
-te_torrent_get_state (TeTorrent *self)
-{
-  return self->state;
-}
-
-TeMetainfo *
-te_torrent_get_metainfo (TeTorrent *self)
-{
-  return self->metainfo;
-}
-
-const char *
-te_torrent_get_name (TeTorrent *self)
-{
-  return self->name;
-}
-
-const char *
-te_torrent_get_save_path (TeTorrent *self)
-{
-  return self->save_path;
-}
-
-const GError *
-te_torrent_get_error (TeTorrent *self)
-{
-  return self->error;
-}
-
-void
-te_torrent_get_stats (TeTorrent      *self,
-                      TeTorrentStats *stats)
-{
-  *stats = self->stats;
-  /* Counts that are cheap stay exact between the once-a-second refreshes. */
-  if (self->have)
-    stats->pieces_have = te_bitfield_count (self->have);
-}
-
-const TeBitfield *
-te_torrent_get_have (TeTorrent *self)
-{
-  return self->have;
-}
-
-gboolean
-te_torrent_is_complete (TeTorrent *self)
-{
-  return self->picker != NULL && self->state != TE_TORRENT_STATE_CHECKING
-         && te_picker_is_complete (self->picker)
-         && (self->layer_fetches == NULL || self->layer_fetches->len == 0);
-}
-
+/**
+ * te_torrent_start:
+ *
+ * Resumes a paused torrent (it may wait in the queue), retries one stopped by
+ * an error (checking its data first when it may have changed), or goes on
+ * seeding one that reached its seeding limits.
+ */
 void
 te_torrent_start (TeTorrent *self)
 {
-  if (self->state == TE_TORRENT_STATE_PAUSED)
+  self->user_paused = FALSE;
+  self->state_serial++;
+  if (self->error)
     {
-      _te_torrent_set_state (self, self->state_before_pause);
-      if (self->state == TE_TORRENT_STATE_DOWNLOADING || self->state == TE_TORRENT_STATE_SEEDING)
-        update_completion (self);
+      g_clear_error (&self->error);
+      g_clear_pointer (&self->error_event, te_error_event_free);
+      if (self->metainfo && self->recheck_on_resume)
+        {
+          self->recheck_on_resume = FALSE;
+          start_check (self);
+          return;
+        }
     }
-  if (self->state == TE_TORRENT_STATE_PENDING || self->state == TE_TORRENT_STATE_DOWNLOADING
-      || self->state == TE_TORRENT_STATE_SEEDING)
-    start_running (self);
+  if (self->state == TE_TORRENT_STATE_COMPLETE)
+    {
+      self->seed_done = FALSE;
+      self->ignore_seed_limits = TRUE;
+    }
+  _te_torrent_update_state (self);
 }
 
-static void
-announcer_stopped_cb (TeTorrent *self)
-{
-  g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
-}
-
-static gboolean
-emit_stopped_idle (gpointer data)
-{
-  g_signal_emit (TE_TORRENT (data), signals[SIGNAL_STOPPED], 0);
-  return G_SOURCE_REMOVE;
-}
-
+/**
+ * te_torrent_pause:
+ *
+ * Stops the torrent until te_torrent_start(). #TeTorrent::stopped follows
+ * once the trackers have been told.
+ */
 void
 te_torrent_pause (TeTorrent *self)
 {
-  if (self->state == TE_TORRENT_STATE_PAUSED)
+  gboolean was_running = self->running;
+
+  if (self->user_paused)
     return;
-  self->state_before_pause = self->state;
-  _te_torrent_set_state (self, TE_TORRENT_STATE_PAUSED);
-  g_clear_handle_id (&self->tick_id, g_source_remove);
-  _te_torrent_drop_all_peers (self, "paused");
-  if (self->announcer && te_announcer_is_running (self->announcer))
-    {
-      /* The announcer lives on until its "stopped" announces are answered. */
-      g_signal_connect_object (self->announcer, "stopped", G_CALLBACK (announcer_stopped_cb),
-                               self, G_CONNECT_SWAPPED);
-      te_announcer_stop (self->announcer);
-    }
-  else
+  self->user_paused = TRUE;
+  self->state_serial++;
+  _te_torrent_update_state (self);
+  if (!was_running)
     g_idle_add_full (G_PRIORITY_DEFAULT, emit_stopped_idle, g_object_ref (self), g_object_unref);
-  g_clear_object (&self->announcer);
+}
+
+/**
+ * te_torrent_recheck:
+ *
+ * Checks all data on disk again; the torrent drops its peers meanwhile.
+ */
+void
+te_torrent_recheck (TeTorrent *self)
+{
+  if (self->metainfo == NULL || self->checking)
+    return;
+  if (self->running)
+    stop_running (self, "checking");
+  te_storage_close_files (self->storage);
+  start_check (self);
+}
+
+/* After the files moved: the storage is reopened at the new place. */
+void
+_te_torrent_set_storage_path (TeTorrent  *self,
+                              const char *save_path)
+{
+  g_free (self->save_path);
+  self->save_path = g_strdup (save_path);
+  self->state_serial++;
+  if (self->metainfo)
+    {
+      g_clear_object (&self->storage);
+      self->storage = te_storage_new (self->metainfo, self->save_path, TE_STORAGE_FLAGS_NONE);
+    }
+  g_object_notify (G_OBJECT (self), "save-path");
 }
 
 void

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "te-settings"
+
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "te-settings.h"
+
+G_DEFINE_QUARK (te-settings-error-quark, te_settings_error)
+
+typedef enum {
+  KIND_PATH,       /* char *, GSettings "s" */
+  KIND_UINT16,     /* guint16, "q" */
+  KIND_UINT,       /* guint, "u" */
+  KIND_UINT64,     /* guint64, "t" */
+  KIND_DOUBLE,     /* double ≥ 0, "d" */
+  KIND_BOOLEAN,    /* gboolean, "b" */
+} Kind;
+
+/* The GSettings type of each kind's key, indexed by Kind. */
+static const char * const kind_types[] = { "s", "q", "u", "t", "d", "b" };
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == KIND_BOOLEAN + 1);
+
+typedef struct {
+  const char *env;
+  const char *key;
+  gsize       offset;     /* into TeEngineSettings */
+  Kind        kind;
+  guint64     min;        /* inclusive; integer kinds only */
+  guint64     max;
+  const char *unit;       /* shown in error messages, or NULL */
+} Setting;
+
+#define FIELD(f) G_STRUCT_OFFSET (TeEngineSettings, f)
+
+/* The one list of what can be configured: both loaders walk it, and the schema
+ * in data/ has exactly these keys with these ranges (tests/test-settings.c
+ * checks it). */
+static const Setting settings_table[] = {
+  { "DOWNLOAD_PATH", "download-path", FIELD (download_path), KIND_PATH, 0, 0, NULL },
+  { "LISTEN_PORT", "listen-port", FIELD (listen_port), KIND_UINT16, 0, G_MAXUINT16, NULL },
+  { "MAX_CONCURRENT_TORRENTS", "max-concurrent-torrents", FIELD (max_active_downloads),
+    KIND_UINT, 0, 10000, NULL },
+  { "MAX_ACTIVE_SEEDS", "max-active-seeds", FIELD (max_active_seeds), KIND_UINT, 0, 100000, NULL },
+  { "MAX_PEER_CONNECTIONS", "max-peer-connections", FIELD (max_peers_per_torrent),
+    KIND_UINT, 1, 10000, NULL },
+  { "MAX_GLOBAL_PEER_CONNECTIONS", "max-global-peer-connections", FIELD (max_peers_global),
+    KIND_UINT, 1, 100000, NULL },
+  { "UPLOAD_LIMIT", "upload-limit", FIELD (upload_limit),
+    KIND_UINT64, 0, G_MAXUINT64, "bytes per second" },
+  { "DOWNLOAD_LIMIT", "download-limit", FIELD (download_limit),
+    KIND_UINT64, 0, G_MAXUINT64, "bytes per second" },
+  { "SEED_RATIO_LIMIT", "seed-ratio-limit", FIELD (seed_ratio_limit), KIND_DOUBLE, 0, 0, NULL },
+  { "SEED_TIME_LIMIT", "seed-time-limit", FIELD (seed_time_limit_ms),
+    KIND_UINT64, 0, G_MAXUINT64, "milliseconds" },
+  { "AUTO_RESUME", "auto-resume", FIELD (auto_resume), KIND_BOOLEAN, 0, 0, NULL },
+  { "VERIFY_ON_RESUME", "verify-on-resume", FIELD (verify_on_resume), KIND_BOOLEAN, 0, 0, NULL },
+  { "STATE_SAVE_INTERVAL", "state-save-interval", FIELD (state_save_interval_ms),
+    KIND_UINT, 100, 86400000, "milliseconds" },
+  { "MAX_PIECE_RETRIES", "max-piece-retries", FIELD (max_piece_retries), KIND_UINT, 1, 1000, NULL },
+  { "MAX_PEER_FAILURES_PER_PIECE", "max-peer-failures-per-piece",
+    FIELD (max_peer_failures_per_piece), KIND_UINT, 1, 1000, NULL },
+  { "PEER_RECONNECT_DELAY", "peer-reconnect-delay", FIELD (peer_reconnect_delay_ms),
+    KIND_UINT, 0, 86400000, "milliseconds" },
+  { "PEER_BAN_DURATION", "peer-ban-duration", FIELD (peer_ban_duration_ms),
+    KIND_UINT64, 0, G_MAXUINT64, "milliseconds" },
+  { "QUEUE_STALL_TIMEOUT", "queue-stall-timeout", FIELD (stall_timeout_s),
+    KIND_UINT, 1, 604800, "seconds" },
+  { "ENABLE_PEX", "enable-pex", FIELD (enable_pex), KIND_BOOLEAN, 0, 0, NULL },
+};
+
+/* A parsed value; which member is set follows the Setting's kind. */
+typedef union {
+  char     *path;     /* owned until store() takes it */
+  guint64   uint;
+  double    number;
+  gboolean  boolean;
+} Value;
+
+static const char * const true_words[] = { "true", "1", "yes", "on" };
+static const char * const false_words[] = { "false", "0", "no", "off" };
+
+/**
+ * te_engine_settings_init:
+ * @settings: uninitialised settings
+ *
+ * Fills @settings with the defaults, which match the GSettings schema's.
+ * Release it with [func@engine_settings_clear].
+ */
+void
+te_engine_settings_init (TeEngineSettings *settings)
+{
+  const char *downloads;
+
+  g_return_if_fail (settings != NULL);
+
+  memset (settings, 0, sizeof *settings);
+
+  downloads = g_get_user_special_dir (G_USER_DIRECTORY_DOWNLOAD);
+  if (downloads != NULL)
+    settings->download_path = g_strdup (downloads);
+  else
+    settings->download_path = g_build_filename (g_get_home_dir (), "Downloads", NULL);
+
+  settings->listen_port = 51413;
+  settings->max_active_downloads = 3;
+  settings->max_active_seeds = 0;
+  settings->max_peers_per_torrent = 50;
+  settings->max_peers_global = 500;
+  settings->max_per_ip = 3;
+  settings->download_limit = 0;
+  settings->upload_limit = 0;
+  settings->seed_ratio_limit = 2.0;
+  settings->seed_time_limit_ms = 0;
+  settings->auto_resume = TRUE;
+  settings->verify_on_resume = FALSE;
+  settings->state_save_interval_ms = 30000;
+  settings->max_piece_retries = 10;
+  settings->max_peer_failures_per_piece = 3;
+  settings->peer_reconnect_delay_ms = 5000;
+  settings->peer_ban_duration_ms = 3600000;
+  settings->stall_timeout_s = 600;
+  settings->enable_pex = TRUE;
+}
+
+/**
+ * te_engine_settings_clear:
+ * @settings: settings filled by [func@engine_settings_init] or [func@engine_settings_copy]
+ *
+ * Frees what @settings owns. Clearing twice is harmless.
+ */
+void
+te_engine_settings_clear (TeEngineSettings *settings)
+{
+  g_return_if_fail (settings != NULL);
+
+  g_clear_pointer (&settings->download_path, g_free);
+}
+
+/**
+ * te_engine_settings_copy:
+ * @dest: uninitialised or cleared settings
+ * @src: the settings to copy
+ *
+ * Makes @dest a deep copy of @src; release it with [func@engine_settings_clear].
+ */
+void
+te_engine_settings_copy (TeEngineSettings       *dest,
+                         const TeEngineSettings *src)
+{
+  g_return_if_fail (dest != NULL);
+  g_return_if_fail (src != NULL);
+
+  *dest = *src;
+  dest->download_path = g_strdup (src->download_path);
+}
+
+/* "~" and "~/…" name the home folder; anything else must already be absolute.
+ * Returns NULL for a relative path. */
+static char *
+expand_path (const char *text)
+{
+  if (g_str_equal (text, "~"))
+    return g_strdup (g_get_home_dir ());
+  if (g_str_has_prefix (text, "~/"))
+    return g_build_filename (g_get_home_dir (), text + 2, NULL);
+  if (g_path_is_absolute (text))
+    return g_strdup (text);
+  return NULL;
+}
+
+static gboolean
+parse_boolean (const char *text,
+               gboolean   *out)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (true_words); i++)
+    {
+      if (g_ascii_strcasecmp (text, true_words[i]) == 0)
+        {
+          *out = TRUE;
+          return TRUE;
+        }
+      if (g_ascii_strcasecmp (text, false_words[i]) == 0)
+        {
+          *out = FALSE;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* g_ascii_strtod() skips leading space and takes "nan", "inf" and a prefix;
+ * a setting should be the whole text and a finite amount. */
+static gboolean
+parse_number (const char *text,
+              double     *out)
+{
+  char *end = NULL;
+  double d;
+
+  if (g_ascii_isspace (text[0]))
+    return FALSE;
+  errno = 0;
+  d = g_ascii_strtod (text, &end);
+  if (errno != 0 || end == text || *end != '\0' || !isfinite (d) || d < 0)
+    return FALSE;
+  *out = d;
+  return TRUE;
+}
+
+/* What a valid value looks like, for error messages. */
+static char *
+describe_expected (const Setting *s)
+{
+  g_autofree char *what = NULL;
+
+  switch (s->kind)
+    {
+    case KIND_PATH:
+      return g_strdup ("an absolute path (or one starting with “~/”)");
+    case KIND_BOOLEAN:
+      return g_strdup ("true or false (or yes/no, on/off, 1/0)");
+    case KIND_DOUBLE:
+      return g_strdup ("a number of 0 or more");
+    case KIND_UINT16:
+    case KIND_UINT:
+    case KIND_UINT64:
+      if (s->min == 0 && s->max == G_MAXUINT64)
+        what = g_strdup ("a whole number");
+      else
+        what = g_strdup_printf ("a whole number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
+                                s->min, s->max);
+      if (s->unit != NULL)
+        return g_strdup_printf ("%s (%s)", what, s->unit);
+      return g_steal_pointer (&what);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+parse_env_value (const Setting *s,
+                 const char    *text,
+                 Value         *out,
+                 GError       **error)
+{
+  g_autofree char *expected = NULL;
+  g_autofree char *shown = NULL;
+  gboolean ok = FALSE;
+
+  switch (s->kind)
+    {
+    case KIND_PATH:
+      out->path = expand_path (text);
+      ok = out->path != NULL;
+      break;
+    case KIND_UINT16:
+    case KIND_UINT:
+    case KIND_UINT64:
+      ok = g_ascii_string_to_unsigned (text, 10, s->min, s->max, &out->uint, NULL);
+      break;
+    case KIND_DOUBLE:
+      ok = parse_number (text, &out->number);
+      break;
+    case KIND_BOOLEAN:
+      ok = parse_boolean (text, &out->boolean);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (ok)
+    return TRUE;
+
+  /* The environment is not guaranteed to be UTF-8; messages are. */
+  shown = g_utf8_make_valid (text, -1);
+  expected = describe_expected (s);
+  g_set_error (error, TE_SETTINGS_ERROR, TE_SETTINGS_ERROR_INVALID,
+               "%s: “%s” is not %s", s->env, shown, expected);
+  return FALSE;
+}
+
+/* Takes out->path for KIND_PATH. The value has been range-checked. */
+static void
+store (TeEngineSettings *settings,
+       const Setting    *s,
+       Value            *value)
+{
+  gpointer field = G_STRUCT_MEMBER_P (settings, s->offset);
+
+  switch (s->kind)
+    {
+    case KIND_PATH:
+      g_free (*(char **) field);
+      *(char **) field = g_steal_pointer (&value->path);
+      break;
+    case KIND_UINT16:
+      g_assert (value->uint <= G_MAXUINT16);
+      *(guint16 *) field = (guint16) value->uint;
+      break;
+    case KIND_UINT:
+      g_assert (value->uint <= G_MAXUINT);
+      *(guint *) field = (guint) value->uint;
+      break;
+    case KIND_UINT64:
+      *(guint64 *) field = value->uint;
+      break;
+    case KIND_DOUBLE:
+      *(double *) field = value->number;
+      break;
+    case KIND_BOOLEAN:
+      *(gboolean *) field = value->boolean;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/**
+ * te_engine_settings_apply_environment:
+ * @settings: settings to update
+ * @envp: (nullable) (array zero-terminated=1): an environment, as from g_get_environ()
+ * @error: return location for a #GError
+ *
+ * Overrides @settings with the variables set in @envp (`DOWNLOAD_PATH`,
+ * `MAX_CONCURRENT_TORRENTS`, `LISTEN_PORT`, …). Unset or empty variables keep
+ * the current value. Apply this after [func@engine_settings_apply_gsettings]
+ * so the environment wins.
+ *
+ * Returns: `TRUE` on success; `FALSE` with %TE_SETTINGS_ERROR_INVALID naming
+ *   the first bad variable, in which case @settings is unchanged
+ */
+gboolean
+te_engine_settings_apply_environment (TeEngineSettings   *settings,
+                                      const char * const *envp,
+                                      GError            **error)
+{
+  TeEngineSettings staged;
+
+  g_return_val_if_fail (settings != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Nothing lands in @settings until every variable has parsed. */
+  te_engine_settings_copy (&staged, settings);
+  for (gsize i = 0; i < G_N_ELEMENTS (settings_table); i++)
+    {
+      const Setting *s = &settings_table[i];
+      const char *text = g_environ_getenv ((char **) envp, s->env);
+      Value value;
+
+      if (text == NULL || text[0] == '\0')
+        continue;
+      if (!parse_env_value (s, text, &value, error))
+        {
+          te_engine_settings_clear (&staged);
+          return FALSE;
+        }
+      store (&staged, s, &value);
+    }
+
+  te_engine_settings_clear (settings);
+  *settings = staged;
+  return TRUE;
+}
+
+/* The schema's ranges make bad values unlikely, but a path can still be
+ * relative and an installed schema can be older or newer than this table.
+ * Returns FALSE to keep the current value. */
+static gboolean
+read_gsettings_value (const Setting *s,
+                      GVariant      *variant,
+                      Value         *out)
+{
+  switch (s->kind)
+    {
+    case KIND_PATH:
+      {
+        const char *text = g_variant_get_string (variant, NULL);
+
+        /* Empty means the default, the XDG Downloads folder. */
+        if (text[0] == '\0')
+          return FALSE;
+        out->path = expand_path (text);
+        if (out->path == NULL)
+          {
+            g_warning ("Ignoring %s “%s”: not an absolute path", s->key, text);
+            return FALSE;
+          }
+        return TRUE;
+      }
+    case KIND_UINT16:
+      out->uint = g_variant_get_uint16 (variant);
+      break;
+    case KIND_UINT:
+      out->uint = g_variant_get_uint32 (variant);
+      break;
+    case KIND_UINT64:
+      out->uint = g_variant_get_uint64 (variant);
+      break;
+    case KIND_DOUBLE:
+      out->number = g_variant_get_double (variant);
+      if (!isfinite (out->number) || out->number < 0)
+        {
+          g_warning ("Ignoring %s %g: not a number of 0 or more", s->key, out->number);
+          return FALSE;
+        }
+      return TRUE;
+    case KIND_BOOLEAN:
+      out->boolean = g_variant_get_boolean (variant);
+      return TRUE;
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (out->uint < s->min || out->uint > s->max)
+    {
+      g_warning ("Ignoring %s %" G_GUINT64_FORMAT ": outside %" G_GUINT64_FORMAT
+                 "–%" G_GUINT64_FORMAT, s->key, out->uint, s->min, s->max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * te_engine_settings_apply_gsettings:
+ * @settings: settings to update
+ * @gsettings: a #GSettings for %TE_SETTINGS_SCHEMA_ID
+ *
+ * Reads every key of the schema into @settings. An empty `download-path`
+ * keeps the current path.
+ */
+void
+te_engine_settings_apply_gsettings (TeEngineSettings *settings,
+                                    GSettings        *gsettings)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  g_return_if_fail (settings != NULL);
+  g_return_if_fail (G_IS_SETTINGS (gsettings));
+
+  g_object_get (gsettings, "settings-schema", &schema, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (settings_table); i++)
+    {
+      const Setting *s = &settings_table[i];
+      g_autoptr(GVariant) variant = NULL;
+      Value value;
+
+      /* An installed schema older than this build lacks the newer keys. */
+      if (!g_settings_schema_has_key (schema, s->key))
+        continue;
+      variant = g_settings_get_value (gsettings, s->key);
+      if (!g_variant_is_of_type (variant, G_VARIANT_TYPE (kind_types[s->kind])))
+        {
+          g_critical ("Key %s has type %s, expected %s", s->key,
+                      g_variant_get_type_string (variant), kind_types[s->kind]);
+          continue;
+        }
+      if (read_gsettings_value (s, variant, &value))
+        store (settings, s, &value);
+    }
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define TE_SETTINGS_ERROR (te_settings_error_quark ())
+GQuark te_settings_error_quark (void);
+
+typedef enum {
+  TE_SETTINGS_ERROR_INVALID,     /* a value does not parse or is out of range */
+} TeSettingsError;
+
+/* The GSettings schema id of the app's settings (data/). */
+#define TE_SETTINGS_SCHEMA_ID "org.torrentedge.TorrentEdge"
+
+/**
+ * TeEngineSettings:
+ * @download_path: where new torrents are saved (owned; te_engine_settings_clear() frees it)
+ * @listen_port: first port to try (0: any free port)
+ * @max_active_downloads: downloads running at once, the rest queue (0: no limit)
+ * @max_active_seeds: seeds running at once (0: no limit)
+ * @max_peers_per_torrent: connections per torrent
+ * @max_peers_global: connections in all
+ * @max_per_ip: connections per address (loopback is exempt: every test peer shares it)
+ * @download_limit: bytes/s, 0 unlimited
+ * @upload_limit: bytes/s, 0 unlimited
+ * @seed_ratio_limit: stop seeding at this upload/size ratio (0: never)
+ * @seed_time_limit_ms: stop seeding after this long (0: never)
+ * @auto_resume: restart torrents that were running when the engine stopped
+ * @verify_on_resume: recheck all data when restoring state
+ * @state_save_interval_ms: how often changed state is saved
+ * @max_piece_retries: hash failures before a piece is reported problematic
+ * @max_peer_failures_per_piece: bad pieces a peer may take part in before it is banned
+ * @peer_reconnect_delay_ms: first wait before dialling a failed peer again (doubles)
+ * @peer_ban_duration_ms: how long a banned address stays banned
+ * @stall_timeout_s: a download without payload for this long stops holding a queue slot
+ * @enable_pex: exchange peers (never for private torrents)
+ */
+typedef struct {
+  char     *download_path;
+  guint16   listen_port;
+  guint     max_active_downloads;
+  guint     max_active_seeds;
+  guint     max_peers_per_torrent;
+  guint     max_peers_global;
+  guint     max_per_ip;
+  guint64   download_limit;
+  guint64   upload_limit;
+  double    seed_ratio_limit;
+  guint64   seed_time_limit_ms;
+  gboolean  auto_resume;
+  gboolean  verify_on_resume;
+  guint     state_save_interval_ms;
+  guint     max_piece_retries;
+  guint     max_peer_failures_per_piece;
+  guint     peer_reconnect_delay_ms;
+  guint64   peer_ban_duration_ms;
+  guint     stall_timeout_s;
+  gboolean  enable_pex;
+} TeEngineSettings;
+
+void     te_engine_settings_init          (TeEngineSettings        *settings);
+void     te_engine_settings_clear         (TeEngineSettings        *settings);
+void     te_engine_settings_copy          (TeEngineSettings        *dest,
+                                           const TeEngineSettings  *src);
+gboolean te_engine_settings_apply_environment (TeEngineSettings    *settings,
+                                           const char * const      *envp,
+                                           GError                 **error);
+void     te_engine_settings_apply_gsettings (TeEngineSettings      *settings,
+                                           GSettings               *gsettings);
+
+G_END_DECLS
