@@ -23,6 +23,7 @@ static const struct {
   { "verify", te_cli_verify, "Check downloaded data against a .torrent" },
   { "download", te_cli_download, "Download a .torrent or a magnet link" },
   { "seed",   te_cli_seed,   "Seed downloaded data" },
+  { "daemon", te_cli_daemon, "Run the engine headless, with saved state" },
 };
 
 int

@@ -10,6 +10,7 @@ int  te_cli_create  (int argc, char **argv);
 int  te_cli_verify  (int argc, char **argv);
 int  te_cli_download (int argc, char **argv);
 int  te_cli_seed     (int argc, char **argv);
+int  te_cli_daemon   (int argc, char **argv);
 
 /* One-line error on stderr; returns the exit status for bad input. */
 int  te_cli_fail    (const char *format,

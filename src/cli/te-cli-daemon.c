@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "te-daemon"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+
+#include "te-cli.h"
+#include "te-engine.h"
+#include "te-file-state-store.h"
+#include "te-state-manager.h"
+#include "te-torrent.h"
+
+/* The headless engine: settings from the environment, state kept in a folder,
+ * torrents added by dropping .torrent files (or .magnet files holding a link)
+ * into a watch folder. Events go to stdout as JSON lines, in the format of the
+ * remote API's WebSocket frames; logging goes to stderr. */
+
+typedef struct {
+  GMainLoop      *loop;
+  TeEngine       *engine;
+  TeStateManager *state;
+  char           *watch_dir;
+  GFileMonitor   *monitor;
+  guint           scan_id;
+  guint           status_id;
+  char           *last_status;
+  gboolean        stopping;
+  int             status;
+} Daemon;
+
+static void
+emit_event (const char *type,
+            TeTorrent  *torrent,
+            JsonObject *data)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *id = torrent ? te_torrent_dup_id (torrent) : NULL;
+  g_autofree char *line = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, type);
+  json_builder_set_member_name (b, "infoHash");
+  if (id)
+    json_builder_add_string_value (b, id);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "timestamp");
+  json_builder_add_int_value (b, g_get_real_time () / 1000);
+  json_builder_set_member_name (b, "data");
+  {
+    JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+
+    json_node_take_object (n, data ? json_object_ref (data) : json_object_new ());
+    json_builder_add_value (b, n);
+  }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  line = json_generator_to_data (gen, NULL);
+  fprintf (stdout, "%s\n", line);
+  fflush (stdout);
+}
+
+/* Per-torrent events */
+
+static void
+state_changed_cb (TeTorrent      *torrent,
+                  TeTorrentState  from,
+                  TeTorrentState  to,
+                  Daemon         *d)
+{
+  g_autoptr(JsonObject) data = json_object_new ();
+
+  json_object_set_string_member (data, "from", te_torrent_state_to_string (from));
+  json_object_set_string_member (data, "to", te_torrent_state_to_string (to));
+  emit_event ("torrent:state", torrent, data);
+}
+
+static void
+completed_cb (TeTorrent *torrent,
+              Daemon    *d)
+{
+  g_autoptr(JsonObject) data = json_object_new ();
+  gint64 secs = MAX (te_torrent_get_completed_at (torrent) - te_torrent_get_added_at (torrent), 0);
+
+  json_object_set_string_member (data, "name", te_torrent_get_name (torrent));
+  json_object_set_int_member (data, "totalSize", (gint64) te_torrent_get_total_size (torrent));
+  json_object_set_int_member (data, "downloadTime", secs);
+  json_object_set_int_member (data, "averageSpeed", secs ? (gint64) te_torrent_get_total_size (torrent) / secs : 0);
+  emit_event ("torrent:complete", torrent, data);
+}
+
+static void
+error_cb (TeTorrent          *torrent,
+          const TeErrorEvent *event,
+          Daemon             *d)
+{
+  g_autoptr(JsonObject) data = json_object_new ();
+
+  json_object_set_string_member (data, "category", te_error_category_to_string (event->category));
+  json_object_set_string_member (data, "code", event->code);
+  json_object_set_string_member (data, "message", event->message);
+  if (event->details)
+    json_object_set_string_member (data, "details", event->details);
+  else
+    json_object_set_null_member (data, "details");
+  json_object_set_boolean_member (data, "recoverable", event->recoverable);
+  json_object_set_string_member (data, "action", te_error_action_to_string (event->action));
+  emit_event ("torrent:error", torrent, data);
+}
+
+static void
+torrent_added_cb (TeEngine  *engine,
+                  TeTorrent *torrent,
+                  Daemon    *d)
+{
+  g_autoptr(JsonObject) data = json_object_new ();
+
+  json_object_set_string_member (data, "name", te_torrent_get_name (torrent));
+  json_object_set_string_member (data, "savePath", te_torrent_get_save_path (torrent));
+  emit_event ("torrent:added", torrent, data);
+  g_signal_connect (torrent, "state-changed", G_CALLBACK (state_changed_cb), d);
+  g_signal_connect (torrent, "completed", G_CALLBACK (completed_cb), d);
+  g_signal_connect (torrent, "error", G_CALLBACK (error_cb), d);
+}
+
+static void
+progress_event (TeTorrent *torrent)
+{
+  g_autoptr(JsonObject) data = json_object_new ();
+  JsonObject *peers = json_object_new ();
+  TeTorrentStats s;
+  gint64 eta = te_torrent_get_eta (torrent);
+
+  te_torrent_get_stats (torrent, &s);
+  json_object_set_double_member (data, "percentage", 100.0 * te_torrent_get_progress (torrent));
+  json_object_set_int_member (data, "downloadSpeed", (gint64) s.download_rate);
+  json_object_set_int_member (data, "uploadSpeed", (gint64) s.upload_rate);
+  json_object_set_int_member (data, "downloaded", (gint64) s.downloaded);
+  json_object_set_int_member (data, "uploaded", (gint64) s.uploaded);
+  json_object_set_int_member (data, "remaining", (gint64) (s.wanted_bytes > s.have_bytes ? s.wanted_bytes - s.have_bytes : 0));
+  if (eta >= 0)
+    json_object_set_int_member (data, "eta", eta);
+  else
+    json_object_set_null_member (data, "eta");
+  json_object_set_int_member (peers, "connected", s.peers_connected);
+  json_object_set_int_member (peers, "total", s.peers_known);
+  json_object_set_object_member (data, "peers", peers);
+  json_object_set_double_member (data, "ratio", te_torrent_get_ratio (torrent));
+  json_object_set_string_member (data, "state", te_torrent_state_to_string (te_torrent_get_state (torrent)));
+  emit_event ("torrent:progress", torrent, data);
+}
+
+/* Once a second: progress of active downloads, and the counts when they change. */
+static gboolean
+status_cb (gpointer user_data)
+{
+  Daemon *d = user_data;
+  GPtrArray *torrents = te_engine_get_torrents (d->engine);
+  guint counts[TE_TORRENT_STATE_COMPLETE + 1] = { 0 };
+  g_autoptr(JsonObject) data = json_object_new ();
+  g_autofree char *key = NULL;
+
+  for (guint i = 0; i < torrents->len; i++)
+    {
+      TeTorrent *t = g_ptr_array_index (torrents, i);
+      TeTorrentState st = te_torrent_get_state (t);
+
+      counts[st]++;
+      if (st == TE_TORRENT_STATE_DOWNLOADING || st == TE_TORRENT_STATE_PENDING)
+        progress_event (t);
+    }
+  key = g_strdup_printf ("%u %u %u %u %u %u %u %u %u", torrents->len, counts[0], counts[1],
+                         counts[2], counts[3], counts[4], counts[5], counts[6], counts[7]);
+  if (g_strcmp0 (key, d->last_status) == 0)
+    return G_SOURCE_CONTINUE;
+  g_free (d->last_status);
+  d->last_status = g_steal_pointer (&key);
+  json_object_set_int_member (data, "torrents", torrents->len);
+  for (guint s = 0; s <= TE_TORRENT_STATE_COMPLETE; s++)
+    json_object_set_int_member (data, te_torrent_state_to_string (s), counts[s]);
+  emit_event ("daemon:status", NULL, data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The watch folder */
+
+static void
+mark_file (const char *path,
+           const char *suffix)
+{
+  g_autofree char *to = g_strconcat (path, suffix, NULL);
+
+  if (g_rename (path, to) != 0)
+    g_warning ("Cannot rename “%s”: %s", path, g_strerror (errno));
+}
+
+static void
+add_file (Daemon     *d,
+          const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  TeTorrent *torrent;
+
+  if (g_str_has_suffix (path, ".magnet"))
+    {
+      g_autofree char *text = NULL;
+
+      if (!g_file_get_contents (path, &text, NULL, &error))
+        goto failed;
+      g_strstrip (text);
+      torrent = te_engine_add_magnet_uri (d->engine, text, NULL, &error);
+    }
+  else
+    torrent = te_engine_add_torrent_file (d->engine, path, NULL, &error);
+  if (torrent == NULL && !g_error_matches (error, TE_ENGINE_ERROR, TE_ENGINE_ERROR_DUPLICATE))
+    goto failed;
+  mark_file (path, ".added");
+  return;
+
+failed:
+  g_warning ("%s: %s", path, error->message);
+  mark_file (path, ".invalid");
+}
+
+static gboolean
+scan_cb (gpointer user_data)
+{
+  Daemon *d = user_data;
+  g_autoptr(GDir) dir = g_dir_open (d->watch_dir, 0, NULL);
+  const char *name;
+
+  d->scan_id = 0;
+  if (dir == NULL || d->stopping)
+    return G_SOURCE_REMOVE;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".torrent") || g_str_has_suffix (name, ".magnet"))
+      {
+        g_autofree char *path = g_build_filename (d->watch_dir, name, NULL);
+        add_file (d, path);
+      }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_changed_cb (GFileMonitor      *monitor,
+                  GFile             *file,
+                  GFile             *other,
+                  GFileMonitorEvent  event,
+                  Daemon            *d)
+{
+  /* Many files arrive at once: one scan a moment after the last. */
+  if (event == G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT || event == G_FILE_MONITOR_EVENT_MOVED_IN
+      || event == G_FILE_MONITOR_EVENT_RENAMED || event == G_FILE_MONITOR_EVENT_CREATED)
+    {
+      g_clear_handle_id (&d->scan_id, g_source_remove);
+      d->scan_id = g_timeout_add (200, scan_cb, d);
+    }
+}
+
+/* Life cycle */
+
+static void
+restored_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Daemon *d = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) data = json_object_new ();
+  guint n = 0;
+
+  if (!te_state_manager_restore_finish (TE_STATE_MANAGER (source), result, &n, &error))
+    g_warning ("Cannot restore saved torrents: %s", error->message);
+  json_object_set_int_member (data, "torrents", n);
+  emit_event ("daemon:ready", NULL, data);
+  if (d->watch_dir)
+    scan_cb (d);
+}
+
+static gboolean
+quit_cb (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flushed_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Daemon *d = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!te_state_manager_flush_finish (TE_STATE_MANAGER (source), result, &error))
+    {
+      g_warning ("Cannot save state: %s", error->message);
+      d->status = 1;
+    }
+  /* Saved as they run: stopping the torrents now must not be recorded. */
+  g_clear_object (&d->state);
+  te_engine_stop (d->engine);
+  /* The trackers are told we leave; give them a moment to answer. */
+  g_timeout_add_seconds (2, quit_cb, d->loop);
+}
+
+static gboolean
+signal_cb (gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  if (!d->stopping)
+    {
+      d->stopping = TRUE;
+      g_message ("Saving state and stopping");
+      te_state_manager_flush_async (d->state, NULL, flushed_cb, d);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+problem_cb (TeStateManager *manager,
+            const char     *id,
+            const GError   *error,
+            Daemon         *d)
+{
+  g_autoptr(JsonObject) data = json_object_new ();
+
+  json_object_set_string_member (data, "id", id);
+  json_object_set_string_member (data, "message", error->message);
+  emit_event ("state:problem", NULL, data);
+}
+
+int
+te_cli_daemon (int    argc,
+               char **argv)
+{
+  g_autofree char *state_dir = NULL;
+  g_autofree char *watch_dir = NULL;
+  g_autofree char *download_dir = NULL;
+  gint port = -1;
+  GOptionEntry entries[] = {
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Where resume state is kept (default: the user data folder)", "DIR" },
+    { "watch-dir", 0, 0, G_OPTION_ARG_FILENAME, &watch_dir, "Add .torrent and .magnet files dropped here", "DIR" },
+    { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &download_dir, "Save new torrents here (default: DOWNLOAD_PATH)", "DIR" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Listening port (default: LISTEN_PORT or 51413)", "N" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TeFileStateStore) store = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_auto(GStrv) env = g_get_environ ();
+  TeEngineSettings settings;
+  Daemon d = { 0 };
+  guint sigint, sigterm;
+
+  g_option_context_set_summary (context,
+                                "Run the engine headless. Settings come from the environment "
+                                "(DOWNLOAD_PATH, MAX_CONCURRENT_TORRENTS, …); events are printed "
+                                "on stdout as JSON lines; SIGTERM saves state and exits.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!te_cli_parse_options (context, &argc, &argv))
+    return 1;
+  if (argc != 1)
+    return te_cli_fail ("daemon takes no arguments");
+
+  te_engine_settings_init (&settings);
+  if (!te_engine_settings_apply_environment (&settings, (const char * const *) env, &error))
+    {
+      te_engine_settings_clear (&settings);
+      return te_cli_fail ("%s", error->message);
+    }
+  if (download_dir)
+    {
+      g_free (settings.download_path);
+      settings.download_path = g_canonicalize_filename (download_dir, NULL);
+    }
+  if (port >= 0 && port <= 65535)
+    settings.listen_port = (guint16) port;
+  if (state_dir == NULL)
+    state_dir = g_build_filename (g_get_user_data_dir (), "torrentedge", "state", NULL);
+  if (g_mkdir_with_parents (state_dir, 0700) != 0
+      || g_mkdir_with_parents (settings.download_path, 0755) != 0)
+    {
+      te_engine_settings_clear (&settings);
+      return te_cli_fail ("Cannot create the state or download folder: %s", g_strerror (errno));
+    }
+
+  d.loop = loop;
+  d.engine = te_engine_new (&settings);
+  te_engine_settings_clear (&settings);
+  if (!te_engine_start (d.engine, &error))
+    {
+      g_object_unref (d.engine);
+      return te_cli_fail ("%s", error->message);
+    }
+  g_message ("Listening for peers on port %u; state in %s", te_engine_get_port (d.engine), state_dir);
+  store = te_file_state_store_new (state_dir);
+  d.state = te_state_manager_new (d.engine, TE_STATE_STORE (store));
+  g_signal_connect (d.engine, "torrent-added", G_CALLBACK (torrent_added_cb), &d);
+  g_signal_connect (d.state, "problem", G_CALLBACK (problem_cb), &d);
+  if (watch_dir)
+    {
+      g_autoptr(GFile) dir = g_file_new_for_path (watch_dir);
+
+      d.watch_dir = g_canonicalize_filename (watch_dir, NULL);
+      g_mkdir_with_parents (d.watch_dir, 0755);
+      d.monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+      if (d.monitor == NULL)
+        g_warning ("Cannot watch %s: %s", watch_dir, error->message);
+      else
+        g_signal_connect (d.monitor, "changed", G_CALLBACK (watch_changed_cb), &d);
+    }
+  te_state_manager_restore_async (d.state, NULL, restored_cb, &d);
+  d.status_id = g_timeout_add_seconds (1, status_cb, &d);
+  sigint = g_unix_signal_add (SIGINT, signal_cb, &d);
+  sigterm = g_unix_signal_add (SIGTERM, signal_cb, &d);
+
+  g_main_loop_run (loop);
+
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_clear_handle_id (&d.status_id, g_source_remove);
+  g_clear_handle_id (&d.scan_id, g_source_remove);
+  g_clear_object (&d.monitor);
+  g_clear_object (&d.state);
+  g_signal_handlers_disconnect_by_data (d.engine, &d);
+  g_object_unref (d.engine);
+  g_free (d.watch_dir);
+  g_free (d.last_status);
+  return d.status;
+}

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "te-state"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "te-hash.h"
+#include "te-state-manager.h"
+#include "te-torrent-private.h"
+
+/* Keeps every torrent's resume state in a TeStateStore: saved when it changes
+ * state, every STATE_SAVE_INTERVAL while it changes otherwise, and all at once
+ * at shutdown (te_state_manager_flush_async()). One save per torrent is in
+ * flight at a time; changes meanwhile are saved after it. The bitfield holds
+ * only pieces whose hash verified and whose data was written. */
+
+#define SOON_MS 500
+
+typedef struct {
+  TeStateManager *manager;
+  TeTorrent      *torrent;
+  char           *id;
+  JsonObject     *base;          /* as loaded: unknown fields are kept */
+  guint           saved_serial;
+  guint           saved_pieces;
+  guint64         saved_down;
+  guint64         saved_up;
+  gboolean        ever_saved;
+  gboolean        torrent_saved;
+  gboolean        in_flight;
+  gboolean        again;
+} Entry;
+
+struct _TeStateManager
+{
+  GObject        parent_instance;
+
+  TeEngine      *engine;         /* not owned */
+  TeStateStore  *store;
+  GHashTable    *entries;        /* TeTorrent → Entry */
+  guint          interval_id;
+  guint          soon_id;
+  GPtrArray     *flushes;        /* GTask waiting for in-flight saves */
+  guint          in_flight;
+};
+
+enum {
+  SIGNAL_PROBLEM,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (TeStateManager, te_state_manager, G_TYPE_OBJECT)
+
+static void save_entry (Entry *e);
+
+static void
+entry_free (gpointer data)
+{
+  Entry *e = data;
+
+  g_signal_handlers_disconnect_by_data (e->torrent, e);
+  g_object_unref (e->torrent);
+  g_clear_pointer (&e->base, json_object_unref);
+  g_free (e->id);
+  g_free (e);
+}
+
+static void
+te_state_manager_dispose (GObject *object)
+{
+  TeStateManager *self = TE_STATE_MANAGER (object);
+
+  g_clear_handle_id (&self->interval_id, g_source_remove);
+  g_clear_handle_id (&self->soon_id, g_source_remove);
+  if (self->engine)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
+  g_clear_weak_pointer (&self->engine);
+  g_clear_pointer (&self->entries, g_hash_table_unref);
+  g_clear_pointer (&self->flushes, g_ptr_array_unref);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (te_state_manager_parent_class)->dispose (object);
+}
+
+static void
+te_state_manager_class_init (TeStateManagerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = te_state_manager_dispose;
+
+  /**
+   * TeStateManager::problem:
+   * @id: the torrent's id
+   * @error: what was wrong: a save failed, or saved state was unreadable
+   *   (and a backup was used, or the torrent was lost)
+   */
+  signals[SIGNAL_PROBLEM] =
+    g_signal_new ("problem", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_ERROR);
+}
+
+static void
+te_state_manager_init (TeStateManager *self)
+{
+  self->entries = g_hash_table_new_full (NULL, NULL, NULL, entry_free);
+  self->flushes = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/* The document (REFERENCE.md, "State file") */
+
+static const char *
+file_priority_name (TePriority p)
+{
+  switch (p)
+    {
+    case TE_PRIORITY_HIGH: return "high";
+    case TE_PRIORITY_LOW: return "low";
+    case TE_PRIORITY_SKIP: return "skip";
+    default: return "normal";
+    }
+}
+
+static TePriority
+file_priority_from_name (const char *name)
+{
+  if (g_strcmp0 (name, "high") == 0)
+    return TE_PRIORITY_HIGH;
+  if (g_strcmp0 (name, "low") == 0)
+    return TE_PRIORITY_LOW;
+  if (g_strcmp0 (name, "skip") == 0)
+    return TE_PRIORITY_SKIP;
+  return TE_PRIORITY_NORMAL;
+}
+
+static void
+set_hex_or_null (JsonObject   *doc,
+                 const char   *field,
+                 const guint8 *hash,
+                 gsize         len)
+{
+  if (hash)
+    {
+      g_autofree char *hex = te_hex_encode (hash, len);
+      json_object_set_string_member (doc, field, hex);
+    }
+  else
+    json_object_set_null_member (doc, field);
+}
+
+static void
+set_time_or_null (JsonObject *doc,
+                  const char *field,
+                  gint64      t)
+{
+  if (t > 0)
+    json_object_set_int_member (doc, field, t);
+  else
+    json_object_set_null_member (doc, field);
+}
+
+/**
+ * te_state_manager_build_document:
+ * @base: (nullable): a document loaded earlier, whose unknown fields are kept
+ *
+ * Returns: (transfer full): @torrent's state document
+ */
+JsonObject *
+te_state_manager_build_document (TeTorrent  *t,
+                                 JsonObject *base)
+{
+  JsonObject *doc = json_object_new ();
+  TeMetainfo *meta = t->metainfo;
+  JsonArray *files = json_array_new ();
+  JsonArray *peers = json_array_new ();
+  JsonArray *trackers = json_array_new ();
+  JsonObject *limits = json_object_new ();
+  g_autoptr(GPtrArray) tinfo = te_torrent_dup_trackers (t);
+  g_autofree char *bits = NULL;
+  g_autofree char *magnet = NULL;
+  guint n = meta ? te_metainfo_get_n_pieces (meta) : 0;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *state;
+
+  if (base)
+    {
+      GList *members = json_object_get_members (base);
+
+      for (GList *l = members; l; l = l->next)
+        json_object_set_member (doc, l->data, json_node_copy (json_object_get_member (base, l->data)));
+      g_list_free (members);
+    }
+  json_object_set_int_member (doc, "version", 1);
+  set_hex_or_null (doc, "infoHash", t->has_v1_hash || !t->has_v2_hash ? t->info_hash : NULL, 20);
+  set_hex_or_null (doc, "infoHashV2", t->has_v2_hash ? t->info_hash_v2 : NULL, 32);
+  json_object_set_string_member (doc, "name", t->name ? t->name : "");
+  json_object_set_int_member (doc, "totalSize", meta ? (gint64) te_metainfo_get_total_size (meta) : 0);
+  json_object_set_int_member (doc, "pieceLength", meta ? (gint64) te_metainfo_get_piece_length (meta) : 0);
+  json_object_set_int_member (doc, "totalPieces", n);
+  if (t->have && !t->checking && te_bitfield_size (t->have) == n)
+    {
+      gsize len;
+      const guint8 *raw = te_bitfield_bytes (t->have, &len);
+
+      bits = g_base64_encode (raw, len);
+      json_object_set_int_member (doc, "completedPieces", te_bitfield_count (t->have));
+    }
+  else if (t->restored)
+    {
+      /* Still looking at the files: what was saved stays the truth. */
+      gsize len;
+      const guint8 *raw = te_bitfield_bytes (t->restored, &len);
+
+      bits = g_base64_encode (raw, len);
+      json_object_set_int_member (doc, "completedPieces", te_bitfield_count (t->restored));
+    }
+  else
+    {
+      g_autofree guint8 *zero = g_malloc0 ((n + 7) / 8 + 1);
+
+      bits = g_base64_encode (zero, (n + 7) / 8);
+      json_object_set_int_member (doc, "completedPieces", 0);
+    }
+  json_object_set_string_member (doc, "bitfield", bits);
+  json_object_set_int_member (doc, "downloadedBytes", (gint64) (t->downloaded_base + t->stats.downloaded));
+  json_object_set_int_member (doc, "uploadedBytes", (gint64) (t->uploaded_base + t->stats.uploaded));
+  /* A check in progress or a queue wait is not worth restoring as such. */
+  state = te_torrent_state_to_string (t->state);
+  if (t->user_paused)
+    state = "paused";
+  else if (t->state == TE_TORRENT_STATE_CHECKING || t->state == TE_TORRENT_STATE_QUEUED)
+    state = t->metainfo && te_torrent_is_complete (t) ? "seeding" : "downloading";
+  json_object_set_string_member (doc, "state", state);
+  json_object_set_int_member (doc, "queuePosition", t->queue_position);
+  json_object_set_string_member (doc, "priority", te_queue_priority_to_string (t->priority));
+  json_object_set_string_member (doc, "savePath", t->save_path);
+  if (meta == NULL)
+    {
+      magnet = te_torrent_dup_magnet (t);
+      json_object_set_string_member (doc, "magnet", magnet);
+    }
+
+  for (guint i = 0; meta && i < te_metainfo_get_n_files (meta); i++)
+    {
+      const TeFile *f = te_metainfo_get_file (meta, i);
+      gpointer v = g_hash_table_lookup (t->file_priorities, GUINT_TO_POINTER (i));
+      TePriority p = v ? (TePriority) (GPOINTER_TO_UINT (v) - 1) : TE_PRIORITY_NORMAL;
+      JsonObject *fo = json_object_new ();
+
+      json_object_set_string_member (fo, "path", f->path);
+      json_object_set_int_member (fo, "length", (gint64) f->length);
+      json_object_set_int_member (fo, "offset", (gint64) f->offset);
+      json_object_set_string_member (fo, "priority", file_priority_name (p));
+      json_object_set_boolean_member (fo, "wanted", p != TE_PRIORITY_SKIP);
+      json_array_add_object_element (files, fo);
+    }
+  json_object_set_array_member (doc, "files", files);
+
+  {
+    GHashTableIter iter;
+    gpointer value;
+    guint count = 0;
+
+    g_hash_table_iter_init (&iter, t->known);
+    while (g_hash_table_iter_next (&iter, NULL, &value) && count < 50)
+      {
+        KnownPeer *k = value;
+        JsonObject *po;
+        g_autofree char *ip = NULL;
+
+        if (k->is_self || k->failures > 0)
+          continue;
+        po = json_object_new ();
+        ip = g_inet_address_to_string (g_inet_socket_address_get_address (k->address));
+        json_object_set_string_member (po, "ip", ip);
+        json_object_set_int_member (po, "port", g_inet_socket_address_get_port (k->address));
+        json_object_set_int_member (po, "lastSeen", now);
+        json_array_add_object_element (peers, po);
+        count++;
+      }
+  }
+  json_object_set_array_member (doc, "peers", peers);
+
+  for (guint i = 0; i < tinfo->len; i++)
+    {
+      const TeTrackerInfo *ti = g_ptr_array_index (tinfo, i);
+      JsonObject *to = json_object_new ();
+      const char *ts = ti->state == TE_TRACKER_STATE_WORKING ? "working"
+                       : ti->state == TE_TRACKER_STATE_WARNING ? "warning"
+                       : ti->state == TE_TRACKER_STATE_ERROR ? "error" : "unknown";
+
+      json_object_set_string_member (to, "url", ti->url);
+      json_object_set_int_member (to, "tier", ti->tier);
+      json_object_set_string_member (to, "state", ts);
+      set_time_or_null (to, "lastAnnounce", ti->last_announce);
+      json_array_add_object_element (trackers, to);
+    }
+  json_object_set_array_member (doc, "trackers", trackers);
+
+  json_object_set_int_member (limits, "download", (gint64) t->down_bucket.rate);
+  json_object_set_int_member (limits, "upload", (gint64) t->up_bucket.rate);
+  if (t->seed_ratio >= 0)
+    json_object_set_double_member (limits, "ratio", t->seed_ratio);
+  else
+    json_object_set_null_member (limits, "ratio");
+  if (t->seed_time_ms >= 0)
+    json_object_set_int_member (limits, "seedTime", t->seed_time_ms);
+  else
+    json_object_set_null_member (limits, "seedTime");
+  json_object_set_object_member (doc, "limits", limits);
+  json_object_set_int_member (doc, "addedAt", t->added_at);
+  set_time_or_null (doc, "completedAt", t->completed_at);
+  json_object_set_int_member (doc, "lastModified", now);
+  return doc;
+}
+
+/* Saving */
+
+static void
+check_flushes (TeStateManager *self)
+{
+  if (self->in_flight > 0)
+    return;
+  for (guint i = 0; i < self->flushes->len; i++)
+    g_task_return_boolean (g_ptr_array_index (self->flushes, i), TRUE);
+  g_ptr_array_set_size (self->flushes, 0);
+}
+
+static void
+saved_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Entry *e = user_data;
+  TeStateManager *self = e->manager;
+  g_autoptr(GError) error = NULL;
+
+  if (!te_state_store_save_finish (TE_STATE_STORE (source), result, &error))
+    {
+      g_warning ("Cannot save the state of “%s”: %s", e->torrent->name, error->message);
+      g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, e->id, error);
+    }
+  e->in_flight = FALSE;
+  self->in_flight--;
+  if (e->again)
+    {
+      e->again = FALSE;
+      save_entry (e);
+    }
+  else if (e->torrent == NULL)
+    entry_free (e);
+  check_flushes (self);
+}
+
+static void
+save_entry (Entry *e)
+{
+  TeStateManager *self = e->manager;
+  TeTorrent *t = e->torrent;
+  g_autoptr(JsonObject) doc = NULL;
+  GBytes *torrent = NULL;
+
+  if (e->in_flight)
+    {
+      e->again = TRUE;
+      return;
+    }
+  doc = te_state_manager_build_document (t, e->base);
+  if (!e->torrent_saved)
+    torrent = t->torrent_bytes ? t->torrent_bytes
+                               : (t->metainfo ? te_metainfo_get_torrent_bytes (t->metainfo) : NULL);
+  e->saved_serial = t->state_serial;
+  e->saved_pieces = t->have ? te_bitfield_count (t->have) : 0;
+  e->saved_down = t->stats.downloaded;
+  e->saved_up = t->stats.uploaded;
+  e->ever_saved = TRUE;
+  e->torrent_saved |= torrent != NULL;
+  e->in_flight = TRUE;
+  self->in_flight++;
+  te_state_store_save_async (self->store, e->id, doc, torrent, NULL, saved_cb, e);
+}
+
+static gboolean
+entry_dirty (Entry *e)
+{
+  TeTorrent *t = e->torrent;
+
+  return !e->ever_saved || e->saved_serial != t->state_serial
+         || e->saved_pieces != (t->have ? te_bitfield_count (t->have) : 0)
+         || e->saved_down != t->stats.downloaded || e->saved_up != t->stats.uploaded;
+}
+
+static void
+save_dirty (TeStateManager *self,
+            gboolean        state_only)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Entry *e = value;
+
+      if (state_only ? (!e->ever_saved || e->saved_serial != e->torrent->state_serial)
+                     : entry_dirty (e))
+        save_entry (e);
+    }
+}
+
+static gboolean
+soon_cb (gpointer data)
+{
+  TeStateManager *self = data;
+
+  self->soon_id = 0;
+  save_dirty (self, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+interval_cb (gpointer data)
+{
+  save_dirty (TE_STATE_MANAGER (data), FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+state_changed_cb (TeTorrent      *torrent,
+                  TeTorrentState  from,
+                  TeTorrentState  to,
+                  Entry          *e)
+{
+  /* State changes are saved soon, many at once. */
+  if (e->manager->soon_id == 0)
+    e->manager->soon_id = g_timeout_add (SOON_MS, soon_cb, e->manager);
+}
+
+static Entry *
+track (TeStateManager *self,
+       TeTorrent      *torrent)
+{
+  Entry *e = g_hash_table_lookup (self->entries, torrent);
+
+  if (e)
+    return e;
+  e = g_new0 (Entry, 1);
+  e->manager = self;
+  e->torrent = g_object_ref (torrent);
+  e->id = te_torrent_dup_id (torrent);
+  g_hash_table_insert (self->entries, torrent, e);
+  g_signal_connect (torrent, "state-changed", G_CALLBACK (state_changed_cb), e);
+  g_signal_connect_swapped (torrent, "metadata-received", G_CALLBACK (save_entry), e);
+  return e;
+}
+
+static void
+torrent_added_cb (TeEngine       *engine,
+                  TeTorrent      *torrent,
+                  TeStateManager *self)
+{
+  save_entry (track (self, torrent));
+}
+
+static void
+removed_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!te_state_store_remove_finish (TE_STATE_STORE (source), result, &error))
+    g_warning ("Cannot remove saved state: %s", error->message);
+}
+
+static void
+torrent_removed_cb (TeEngine       *engine,
+                    TeTorrent      *torrent,
+                    gboolean        delete_data,
+                    TeStateManager *self)
+{
+  Entry *e = g_hash_table_lookup (self->entries, torrent);
+  g_autofree char *id = te_torrent_dup_id (torrent);
+
+  if (e)
+    {
+      g_hash_table_steal (self->entries, torrent);
+      g_signal_handlers_disconnect_by_data (torrent, e);
+      g_clear_object (&e->torrent);
+      e->again = FALSE;
+      if (!e->in_flight)
+        entry_free (e);
+    }
+  /* Removes land after any save in flight: the store keeps each id's order. */
+  te_state_store_remove_async (self->store, id, NULL, removed_cb, NULL);
+}
+
+/**
+ * te_state_manager_new:
+ *
+ * Returns: (transfer full): a manager saving @engine's torrents into @store
+ *   from now on; te_state_manager_restore_async() brings back saved ones
+ */
+TeStateManager *
+te_state_manager_new (TeEngine     *engine,
+                      TeStateStore *store)
+{
+  TeStateManager *self = g_object_new (TE_TYPE_STATE_MANAGER, NULL);
+  guint interval = te_engine_get_settings (engine)->state_save_interval_ms;
+
+  g_set_weak_pointer (&self->engine, engine);
+  self->store = g_object_ref (store);
+  g_signal_connect (engine, "torrent-added", G_CALLBACK (torrent_added_cb), self);
+  g_signal_connect (engine, "torrent-removed", G_CALLBACK (torrent_removed_cb), self);
+  self->interval_id = g_timeout_add (MAX (interval, 100), interval_cb, self);
+  return self;
+}
+
+TeStateStore *
+te_state_manager_get_store (TeStateManager *self)
+{
+  return self->store;
+}
+
+/**
+ * te_state_manager_flush_async:
+ *
+ * Saves every torrent that changed and completes once all saves landed: call
+ * it before exiting.
+ */
+void
+te_state_manager_flush_async (TeStateManager      *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, te_state_manager_flush_async);
+  save_dirty (self, FALSE);
+  g_ptr_array_add (self->flushes, task);
+  check_flushes (self);
+}
+
+gboolean
+te_state_manager_flush_finish (TeStateManager  *self,
+                               GAsyncResult    *result,
+                               GError         **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Restoring */
+
+static const char *
+member_string (JsonObject *o,
+               const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+         ? json_node_get_string (n) : NULL;
+}
+
+static gint64
+member_int (JsonObject *o,
+            const char *name,
+            gint64      fallback)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64
+         ? json_node_get_int (n) : fallback;
+}
+
+static double
+member_double (JsonObject *o,
+               const char *name,
+               double      fallback)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return fallback;
+  if (json_node_get_value_type (n) == G_TYPE_DOUBLE)
+    return json_node_get_double (n);
+  if (json_node_get_value_type (n) == G_TYPE_INT64)
+    return (double) json_node_get_int (n);
+  return fallback;
+}
+
+static gint
+compare_records (gconstpointer a,
+                 gconstpointer b)
+{
+  const TeStateRecord *ra = *(TeStateRecord **) a;
+  const TeStateRecord *rb = *(TeStateRecord **) b;
+  gint64 pa = ra->document ? member_int (ra->document, "queuePosition", 0) : 0;
+  gint64 pb = rb->document ? member_int (rb->document, "queuePosition", 0) : 0;
+
+  return pa < pb ? -1 : pa > pb;
+}
+
+static gboolean
+restore_one (TeStateManager *self,
+             TeStateRecord  *r,
+             GError        **error)
+{
+  JsonObject *doc = r->document;
+  const TeEngineSettings *settings = te_engine_get_settings (self->engine);
+  const char *state = member_string (doc, "state");
+  const char *magnet = member_string (doc, "magnet");
+  JsonArray *files = json_object_get_array_member (doc, "files");
+  g_autofree gboolean *wanted = NULL;
+  TeAddOptions options;
+  TeQueuePriority priority = TE_QUEUE_PRIORITY_NORMAL;
+  TeTorrent *t;
+  JsonObject *limits;
+  JsonArray *peers;
+
+  te_add_options_init (&options);
+  options.save_path = member_string (doc, "savePath");
+  options.paused = g_strcmp0 (state, "paused") == 0 || !settings->auto_resume;
+  if (te_queue_priority_from_string (member_string (doc, "priority"), &priority))
+    options.priority = priority;
+
+  if (r->torrent)
+    {
+      g_autoptr(TeMetainfo) meta = te_metainfo_new_from_bytes (r->torrent, error);
+      g_autoptr(TeBitfield) have = NULL;
+      gsize len = 0;
+      g_autofree guchar *bits = g_base64_decode (member_string (doc, "bitfield"), &len);
+
+      if (meta == NULL)
+        return FALSE;
+      if ((gint64) te_metainfo_get_n_pieces (meta) != member_int (doc, "totalPieces", -1))
+        {
+          g_set_error (error, TE_STATE_ERROR, TE_STATE_ERROR_INVALID,
+                       "The saved state does not fit the saved torrent");
+          return FALSE;
+        }
+      have = te_bitfield_new (te_metainfo_get_n_pieces (meta));
+      if (!te_bitfield_load (have, bits, len))
+        {
+          g_set_error (error, TE_STATE_ERROR, TE_STATE_ERROR_INVALID,
+                       "The saved bitfield does not fit the torrent");
+          return FALSE;
+        }
+      t = te_engine_add_torrent_full (self->engine, meta, &options,
+                                      g_steal_pointer (&have), error);
+      if (t == NULL)
+        return FALSE;
+      /* A torrent stopped by an error may have lost data: look at all of it. */
+      if (g_strcmp0 (state, "error") == 0)
+        te_torrent_recheck (t);
+    }
+  else if (magnet)
+    {
+      t = te_engine_add_magnet_uri (self->engine, magnet, &options, error);
+      if (t == NULL)
+        return FALSE;
+    }
+  else
+    {
+      g_set_error (error, TE_STATE_ERROR, TE_STATE_ERROR_INVALID,
+                   "Neither the torrent nor a magnet link was saved");
+      return FALSE;
+    }
+
+  for (guint i = 0; t->metainfo && i < json_array_get_length (files); i++)
+    {
+      JsonObject *fo = json_array_get_object_element (files, i);
+      TePriority p;
+
+      if (fo == NULL)
+        continue;
+      p = file_priority_from_name (member_string (fo, "priority"));
+      if (json_object_has_member (fo, "wanted") && !json_object_get_boolean_member (fo, "wanted"))
+        p = TE_PRIORITY_SKIP;
+      /* Pad files are not in the document: match by offset. */
+      for (guint j = 0; j < te_metainfo_get_n_files (t->metainfo); j++)
+        if ((gint64) te_metainfo_get_file (t->metainfo, j)->offset == member_int (fo, "offset", -1)
+            && !(te_metainfo_get_file (t->metainfo, j)->attrs & TE_FILE_ATTR_PAD))
+          {
+            if (p != TE_PRIORITY_NORMAL)
+              te_torrent_set_file_priority (t, j, p);
+            break;
+          }
+    }
+  t->downloaded_base = (guint64) MAX (member_int (doc, "downloadedBytes", 0), 0);
+  t->uploaded_base = (guint64) MAX (member_int (doc, "uploadedBytes", 0), 0);
+  t->added_at = member_int (doc, "addedAt", t->added_at);
+  t->completed_at = member_int (doc, "completedAt", 0);
+  t->seed_done = g_strcmp0 (state, "complete") == 0;
+  limits = json_object_has_member (doc, "limits") ? json_object_get_object_member (doc, "limits") : NULL;
+  if (limits)
+    {
+      te_torrent_set_limits (t, (guint64) MAX (member_int (limits, "download", 0), 0),
+                             (guint64) MAX (member_int (limits, "upload", 0), 0));
+      t->seed_ratio = member_double (limits, "ratio", -1);
+      t->seed_time_ms = member_int (limits, "seedTime", -1);
+    }
+  peers = json_object_has_member (doc, "peers") ? json_object_get_array_member (doc, "peers") : NULL;
+  for (guint i = 0; peers && i < json_array_get_length (peers); i++)
+    {
+      JsonObject *po = json_array_get_object_element (peers, i);
+      g_autoptr(GInetAddress) ip = po ? g_inet_address_new_from_string (member_string (po, "ip") ? member_string (po, "ip") : "")
+                                      : NULL;
+      gint64 port = po ? member_int (po, "port", 0) : 0;
+
+      if (ip && port > 0 && port < 65536)
+        {
+          g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (ip, (guint16) port);
+          _te_torrent_learn_peer (t, G_INET_SOCKET_ADDRESS (sa));
+        }
+    }
+  {
+    Entry *e = track (self, t);
+
+    g_clear_pointer (&e->base, json_object_unref);
+    e->base = json_object_ref (doc);
+  }
+  _te_torrent_update_state (t);
+  return TRUE;
+}
+
+static void
+loaded_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TeStateManager *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) records = te_state_store_load_all_finish (TE_STATE_STORE (source), result, &error);
+  guint restored = 0;
+
+  if (records == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (self->engine == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The engine is gone");
+      return;
+    }
+  g_ptr_array_sort (records, compare_records);
+  for (guint i = 0; i < records->len; i++)
+    {
+      TeStateRecord *r = g_ptr_array_index (records, i);
+      g_autoptr(GError) problem = NULL;
+
+      if (r->problem)
+        {
+          g_warning ("Saved state of %s: %s%s", r->id, r->problem->message,
+                     r->document ? "; using the newest good backup" : "");
+          g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, r->id, r->problem);
+        }
+      if (r->document == NULL)
+        continue;
+      if (!restore_one (self, r, &problem))
+        {
+          g_warning ("Cannot restore %s: %s", r->id, problem->message);
+          g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, r->id, problem);
+          continue;
+        }
+      restored++;
+    }
+  g_task_return_int (task, restored);
+}
+
+/**
+ * te_state_manager_restore_async:
+ *
+ * Adds the saved torrents to the engine. Their data is not rehashed when
+ * its files are as the state says (unless the settings ask for it). A
+ * corrupt state falls back to its newest good backup; each problem is
+ * reported by #TeStateManager::problem.
+ */
+void
+te_state_manager_restore_async (TeStateManager      *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, te_state_manager_restore_async);
+  te_state_store_load_all_async (self->store, cancellable, loaded_cb, task);
+}
+
+gboolean
+te_state_manager_restore_finish (TeStateManager  *self,
+                                 GAsyncResult    *result,
+                                 guint           *n_restored,
+                                 GError         **error)
+{
+  gssize n = g_task_propagate_int (G_TASK (result), error);
+
+  if (n < 0)
+    return FALSE;
+  if (n_restored)
+    *n_restored = (guint) n;
+  return TRUE;
+}
