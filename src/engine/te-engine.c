@@ -267,7 +267,7 @@ te_engine_new (const TeEngineSettings *settings)
 
   self->soup = soup_session_new_with_options ("user-agent", TE_CREATED_BY, "timeout", 30,
                                               "max-conns-per-host", 4, NULL);
-  self->bans = te_ban_manager_new (MAX (self->settings.max_peer_failures_per_piece, 1), (gint64) self->settings.peer_ban_duration_ms * 1000,
+  self->bans = te_ban_manager_new (MAX (self->settings.max_peer_failures_per_piece, 1), (gint64) MIN (self->settings.peer_ban_duration_ms, (guint64) G_MAXINT64 / 1000) * 1000,
                                    (gint64) 30 * 60 * G_USEC_PER_SEC);
   te_token_bucket_init (&self->down_bucket, self->settings.download_limit);
   te_token_bucket_init (&self->up_bucket, self->settings.upload_limit);

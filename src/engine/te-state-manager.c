@@ -753,7 +753,7 @@ loaded_cb (GObject      *source,
 
       if (r->problem)
         {
-          g_warning ("Saved state of %s: %s%s", r->id, r->problem->message,
+          g_message ("Saved state of %s: %s%s", r->id, r->problem->message,
                      r->document ? "; using the newest good backup" : "");
           g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, r->id, r->problem);
         }
@@ -761,7 +761,7 @@ loaded_cb (GObject      *source,
         continue;
       if (!restore_one (self, r, &problem))
         {
-          g_warning ("Cannot restore %s: %s", r->id, problem->message);
+          g_message ("Cannot restore %s: %s", r->id, problem->message);
           g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, r->id, problem);
           continue;
         }

@@ -118,6 +118,8 @@ struct _TeTorrent
   gboolean          user_paused;
   gboolean          checking;
   gboolean          check_slot;      /* holds one of the engine's check slots */
+  gboolean          watching_files;
+  gint64            files_checked_us;
   gboolean          queued;          /* the queue has no slot for it now */
   gboolean          seed_done;       /* reached its ratio or seeding time */
   gboolean          ignore_seed_limits; /* resumed by hand after finishing */
@@ -199,6 +201,8 @@ void      _te_torrent_update_state       (TeTorrent          *self);
 void      _te_torrent_fail               (TeTorrent          *self,
                                           TeErrorCategory     category,
                                           const char         *code,
+                                          GError             *error);
+void      _te_torrent_fail_io            (TeTorrent          *self,
                                           GError             *error);
 void      _te_torrent_report             (TeTorrent          *self,
                                           TeErrorEvent       *event);

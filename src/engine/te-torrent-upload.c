@@ -157,8 +157,7 @@ piece_read_cb (GObject      *source,
   if (data == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        _te_torrent_fail (self, TE_ERROR_CATEGORY_FILESYSTEM, te_error_code_from_gerror (error),
-                          g_steal_pointer (&error));
+        _te_torrent_fail_io (self, g_steal_pointer (&error));
     }
   else
     {

@@ -491,8 +491,7 @@ piece_written_cb (GObject      *source,
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->picker)
         {
           te_picker_piece_failed (self->picker, op->piece);
-          _te_torrent_fail (self, TE_ERROR_CATEGORY_FILESYSTEM, te_error_code_from_gerror (error),
-                            g_steal_pointer (&error));
+          _te_torrent_fail_io (self, g_steal_pointer (&error));
         }
     }
   else if (self->picker == NULL || self->state == TE_TORRENT_STATE_ERROR)

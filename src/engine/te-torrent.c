@@ -27,6 +27,8 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+#define FILE_WATCH_US (5 * G_USEC_PER_SEC)
+
 G_DEFINE_FINAL_TYPE (TeTorrent, te_torrent, G_TYPE_OBJECT)
 
 static void
@@ -484,6 +486,16 @@ _te_torrent_report (TeTorrent    *self,
  * (and then the data is checked again, since it may have changed); metadata
  * errors end it.
  */
+/* A storage error: its code says what went wrong (no_space, file_missing…). */
+void
+_te_torrent_fail_io (TeTorrent *self,
+                     GError    *error)
+{
+  const char *code = te_error_code_from_gerror (error);
+
+  _te_torrent_fail (self, TE_ERROR_CATEGORY_FILESYSTEM, code, error);
+}
+
 void
 _te_torrent_fail (TeTorrent       *self,
                   TeErrorCategory  category,
@@ -493,7 +505,8 @@ _te_torrent_fail (TeTorrent       *self,
   TeErrorEvent *event = te_error_event_new (category, code, error->message,
                                             self->save_path);
 
-  g_warning ("%s: %s", self->name, error->message);
+  /* Not a warning: the event carries it to whoever shows errors. */
+  g_message ("%s: %s", self->name, error->message);
   g_clear_error (&self->error);
   self->error = error;
   g_clear_pointer (&self->error_event, te_error_event_free);
@@ -611,6 +624,40 @@ seed_limits_tick (TeTorrent *self,
     }
 }
 
+static void
+watched_files_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TeTorrent) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->watching_files = FALSE;
+  if (!te_storage_check_files_finish (TE_STORAGE (source), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && self->running && source == (GObject *) self->storage)
+    _te_torrent_fail_io (self, g_steal_pointer (&error));
+}
+
+/* A seed serving peers looks at its files now and then: a file deleted under
+ * it still reads through an open descriptor, but the user's data is gone. */
+static void
+watch_files (TeTorrent *self,
+             gint64     now)
+{
+  TeBitfield *have;
+
+  if (self->watching_files || self->peers->len == 0 || self->storage == NULL
+      || self->have == NULL || now - self->files_checked_us < FILE_WATCH_US)
+    return;
+  self->files_checked_us = now;
+  self->watching_files = TRUE;
+  have = te_bitfield_copy (self->have);
+  g_object_set_data_full (G_OBJECT (self), "te-watched-have", have, (GDestroyNotify) te_bitfield_free);
+  te_storage_check_files_async (self->storage, have, self->cancellable, watched_files_cb,
+                                g_object_ref (self));
+}
+
 /* Once a second, for running torrents, from the engine's single timer. */
 void
 _te_torrent_tick (TeTorrent *self,
@@ -634,6 +681,7 @@ _te_torrent_tick (TeTorrent *self,
   if (self->state != TE_TORRENT_STATE_SEEDING)
     _te_torrent_connect_more (self);
   update_announcer_stats (self);
+  watch_files (self, now);
   _te_torrent_publish (self);
   seed_limits_tick (self, now);
 }
@@ -697,8 +745,7 @@ rechecked_cb (GObject      *source,
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           self->checking = FALSE;
-          _te_torrent_fail (self, TE_ERROR_CATEGORY_FILESYSTEM, te_error_code_from_gerror (error),
-                            g_steal_pointer (&error));
+          _te_torrent_fail_io (self, g_steal_pointer (&error));
         }
       return;
     }

@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "te-engine.h"
+#include "te-file-state-store.h"
+#include "te-queue-manager.h"
+#include "te-state-manager.h"
+#include "te-test-utils.h"
+#include "te-torrent.h"
+
+/* The engine's public face: queueing, errors and recovery, saved state,
+ * moving data. Everything goes through TeEngine and TeTorrent. */
+
+#define PIECE (16 * 1024)
+
+static TeEngine *
+new_engine (guint max_downloads)
+{
+  TeEngineSettings settings;
+  g_autoptr(GError) error = NULL;
+  TeEngine *engine;
+
+  te_engine_settings_init (&settings);
+  settings.listen_port = 0;
+  settings.seed_ratio_limit = 0;
+  settings.max_active_downloads = max_downloads;
+  engine = te_engine_new (&settings);
+  te_engine_settings_clear (&settings);
+  g_assert_true (te_engine_start (engine, &error));
+  g_assert_no_error (error);
+  return engine;
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Spins the main loop until @torrent is in @state, failing after 30 s. */
+static void
+wait_state (TeTorrent      *torrent,
+            TeTorrentState  state)
+{
+  gboolean expired = FALSE;
+  guint id = g_timeout_add_seconds (30, timeout_cb, &expired);
+
+  while (te_torrent_get_state (torrent) != state && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (id);
+  if (te_torrent_get_state (torrent) != state)
+    g_error ("%s: still %s, expected %s", te_torrent_get_name (torrent),
+             te_torrent_state_to_string (te_torrent_get_state (torrent)),
+             te_torrent_state_to_string (state));
+}
+
+static void
+spin (guint ms)
+{
+  gboolean expired = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &expired);
+  while (!expired)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static GInetSocketAddress *
+local_address (TeEngine *engine)
+{
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+
+  return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (lo, te_engine_get_port (engine)));
+}
+
+static TeMetainfo *
+make_payload (const char *dir,
+              const char *name,
+              gsize       size,
+              guint32     seed)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  te_test_write_random (path, size, seed);
+  return te_test_make_torrent (path, TE_TORRENT_V1, PIECE);
+}
+
+static guint
+count_state (TeTorrent      **torrents,
+             guint            n,
+             TeTorrentState   state)
+{
+  guint c = 0;
+
+  for (guint i = 0; i < n; i++)
+    c += te_torrent_get_state (torrents[i]) == state;
+  return c;
+}
+
+/* With 5 torrents and 2 slots exactly 2 download; completing one starts the
+ * next by priority; pausing frees a slot; a stalled one stops holding its slot. */
+static void
+test_queue (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-queue");
+  g_autofree char *seed_dir = g_build_filename (dir, "seed", NULL);
+  g_autofree char *down_dir = g_build_filename (dir, "down", NULL);
+  g_autoptr(TeEngine) seeder = new_engine (0);
+  g_autoptr(TeEngine) leecher = new_engine (2);
+  g_autoptr(GInetSocketAddress) seeder_addr = NULL;
+  TeTorrent *t[5];
+  const TeQueuePriority prio[5] = {
+    TE_QUEUE_PRIORITY_NORMAL, TE_QUEUE_PRIORITY_NORMAL, TE_QUEUE_PRIORITY_LOW,
+    TE_QUEUE_PRIORITY_HIGH, TE_QUEUE_PRIORITY_NORMAL,
+  };
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%u.bin", i);
+      g_autoptr(TeMetainfo) meta = make_payload (seed_dir, name, 12 * PIECE + i, i + 1);
+      TeAddOptions options;
+
+      if (i == 3)
+        {
+          TeTorrent *s = te_engine_add_torrent (seeder, meta, seed_dir, &error);
+          g_assert_no_error (error);
+          wait_state (s, TE_TORRENT_STATE_SEEDING);
+        }
+      te_add_options_init (&options);
+      options.save_path = down_dir;
+      options.priority = prio[i];
+      t[i] = te_engine_add_torrent_full (leecher, meta, &options, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (te_torrent_get_queue_position (t[i]), ==, i);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (leecher)), ==, 5);
+
+  /* High first, then normal by position. */
+  wait_state (t[3], TE_TORRENT_STATE_DOWNLOADING);
+  wait_state (t[0], TE_TORRENT_STATE_DOWNLOADING);
+  spin (300);
+  g_assert_cmpuint (count_state (t, 5, TE_TORRENT_STATE_DOWNLOADING), ==, 2);
+  g_assert_cmpuint (count_state (t, 5, TE_TORRENT_STATE_QUEUED), ==, 3);
+
+  /* t3 finishes: the next normal one (t1) takes its slot, not the low t2. */
+  seeder_addr = local_address (seeder);
+  te_torrent_add_peer (t[3], seeder_addr);
+  wait_state (t[3], TE_TORRENT_STATE_SEEDING);
+  wait_state (t[1], TE_TORRENT_STATE_DOWNLOADING);
+  spin (300);
+  g_assert_cmpint (te_torrent_get_state (t[0]), ==, TE_TORRENT_STATE_DOWNLOADING);
+  g_assert_cmpint (te_torrent_get_state (t[2]), ==, TE_TORRENT_STATE_QUEUED);
+  g_assert_cmpint (te_torrent_get_state (t[4]), ==, TE_TORRENT_STATE_QUEUED);
+
+  /* Pausing t0 frees its slot for t4 (normal beats low). */
+  te_torrent_pause (t[0]);
+  g_assert_cmpint (te_torrent_get_state (t[0]), ==, TE_TORRENT_STATE_PAUSED);
+  wait_state (t[4], TE_TORRENT_STATE_DOWNLOADING);
+  g_assert_cmpint (te_torrent_get_state (t[2]), ==, TE_TORRENT_STATE_QUEUED);
+
+  /* Resuming t0 waits for a slot. */
+  te_torrent_start (t[0]);
+  spin (300);
+  g_assert_cmpint (te_torrent_get_state (t[0]), ==, TE_TORRENT_STATE_DOWNLOADING);
+  g_assert_cmpuint (count_state (t, 5, TE_TORRENT_STATE_DOWNLOADING), ==, 2);
+
+  /* Moving t2 to the front with high priority takes a slot from the last one. */
+  te_engine_set_queue_position (leecher, t[2], 0);
+  te_engine_set_priority (leecher, t[2], TE_QUEUE_PRIORITY_HIGH);
+  wait_state (t[2], TE_TORRENT_STATE_DOWNLOADING);
+  g_assert_cmpuint (te_torrent_get_queue_position (t[2]), ==, 0);
+  spin (300);
+  g_assert_cmpuint (count_state (t, 5, TE_TORRENT_STATE_DOWNLOADING), ==, 2);
+
+  /* Nobody has their data: once stalled, none holds a slot, and all run. */
+  te_queue_manager_set_stall_timeout (te_engine_get_queue (leecher), 1);
+  for (guint i = 0; i < 5; i++)
+    if (i != 3)
+      wait_state (t[i], TE_TORRENT_STATE_DOWNLOADING);
+
+  te_engine_stop (leecher);
+  te_engine_stop (seeder);
+  te_test_rm_rf (dir);
+}
+
+static void
+error_cb (TeTorrent          *torrent,
+          const TeErrorEvent *event,
+          TeErrorEvent      **out)
+{
+  if (event->action == TE_ERROR_ACTION_PAUSE && *out == NULL)
+    *out = te_error_event_copy (event);
+}
+
+/* A data file deleted under a seeding torrent: a filesystem error that pauses
+ * it; once the file is back, resuming checks the data and seeds again. */
+static void
+test_deleted_file (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-deleted");
+  g_autofree char *seed_dir = g_build_filename (dir, "seed", NULL);
+  g_autofree char *down_dir = g_build_filename (dir, "down", NULL);
+  g_autofree char *path = g_build_filename (seed_dir, "data.bin", NULL);
+  g_autoptr(TeMetainfo) meta = make_payload (seed_dir, "data.bin", 40 * PIECE, 7);
+  g_autoptr(TeEngine) seeder = new_engine (3);
+  g_autoptr(TeEngine) leecher = new_engine (3);
+  g_autoptr(GInetSocketAddress) addr = NULL;
+  g_autoptr(GBytes) original = te_test_read_file (path);
+  g_autoptr(GError) error = NULL;
+  TeErrorEvent *event = NULL;
+  TeTorrent *seed, *leech;
+
+  seed = te_engine_add_torrent (seeder, meta, seed_dir, &error);
+  g_assert_no_error (error);
+  wait_state (seed, TE_TORRENT_STATE_SEEDING);
+  g_signal_connect (seed, "error", G_CALLBACK (error_cb), &event);
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  /* A peer comes: the seed looks at its files while serving. */
+  te_engine_set_limits (leecher, 64 * 1024, 0);
+  leech = te_engine_add_torrent (leecher, meta, down_dir, &error);
+  g_assert_no_error (error);
+  addr = local_address (seeder);
+  te_torrent_add_peer (leech, addr);
+  wait_state (seed, TE_TORRENT_STATE_ERROR);
+  g_assert_nonnull (event);
+  g_assert_cmpint (event->category, ==, TE_ERROR_CATEGORY_FILESYSTEM);
+  g_assert_cmpstr (event->code, ==, "file_missing");
+  g_assert_true (event->recoverable);
+  g_assert_nonnull (strstr (event->message, "data.bin"));
+  g_assert_nonnull (strstr (te_torrent_get_error (seed)->message, "missing"));
+  g_assert_cmpint (te_torrent_get_state (leech), !=, TE_TORRENT_STATE_ERROR);
+
+  /* The user puts the file back and resumes: a check, then seeding. */
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (original, NULL),
+                                      g_bytes_get_size (original), NULL));
+  te_torrent_start (seed);
+  g_assert_cmpint (te_torrent_get_state (seed), ==, TE_TORRENT_STATE_CHECKING);
+  wait_state (seed, TE_TORRENT_STATE_SEEDING);
+  g_assert_null (te_torrent_get_error (seed));
+  g_assert_cmpfloat (te_torrent_get_progress (seed), ==, 1.0);
+
+  te_error_event_free (event);
+  te_engine_stop (leecher);
+  te_engine_stop (seeder);
+  te_test_rm_rf (dir);
+}
+
+static void
+flushed_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (te_state_manager_flush_finish (TE_STATE_MANAGER (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+flush (TeStateManager *manager)
+{
+  gboolean done = FALSE;
+
+  te_state_manager_flush_async (manager, NULL, flushed_cb, &done);
+  te_test_wait_for (&done);
+}
+
+typedef struct {
+  gboolean done;
+  guint    n;
+} Restore;
+
+static void
+restored_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Restore *r = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (te_state_manager_restore_finish (TE_STATE_MANAGER (source), result, &r->n, &error));
+  g_assert_no_error (error);
+  r->done = TRUE;
+}
+
+static void
+problem_cb (TeStateManager *manager,
+            const char     *id,
+            const GError   *error,
+            char          **out)
+{
+  g_free (*out);
+  *out = g_strdup (id);
+}
+
+/* Saved state comes back without a rehash when the files are unchanged; a
+ * corrupt state file falls back to the newest good backup, and says so. */
+static void
+test_state_restore (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-state");
+  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+  g_autofree char *state_dir = g_build_filename (dir, "state", NULL);
+  g_autofree char *data = g_build_filename (data_dir, "x.bin", NULL);
+  g_autoptr(TeMetainfo) meta = make_payload (data_dir, "x.bin", 30 * PIECE, 9);
+  g_autofree char *id = te_metainfo_dup_info_hash_hex (meta);
+  g_autofree char *json = NULL;
+  g_autofree char *problem_id = NULL;
+  g_autoptr(GError) error = NULL;
+  Restore r = { 0 };
+  TeTorrent *t;
+
+  {
+    g_autoptr(TeEngine) engine = new_engine (3);
+    g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
+    g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
+
+    t = te_engine_add_torrent (engine, meta, data_dir, &error);
+    g_assert_no_error (error);
+    wait_state (t, TE_TORRENT_STATE_SEEDING);
+    flush (manager);
+    te_engine_set_priority (engine, t, TE_QUEUE_PRIORITY_HIGH);
+    flush (manager);
+    te_engine_stop (engine);
+  }
+
+  /* The newest file is cut short, as by a crash in the middle of a write
+   * that was not atomic; its backup is whole. */
+  json = g_build_filename (state_dir, id, NULL);
+  {
+    g_autofree char *path = g_strconcat (json, ".json", NULL);
+    g_autofree char *backup = g_strconcat (json, ".json.1", NULL);
+    g_autofree char *contents = NULL;
+    gsize len;
+
+    g_assert_true (g_file_test (backup, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+    g_assert_nonnull (strstr (contents, "\"high\""));
+    g_assert_true (g_file_set_contents (path, contents, (gssize) len / 2, NULL));
+  }
+  /* A piece changed on disk: a restore that rehashed would notice. */
+  {
+    FILE *f = fopen (data, "r+b");
+
+    g_assert_nonnull (f);
+    fseek (f, 5 * PIECE, SEEK_SET);
+    fputs ("changed", f);
+    fclose (f);
+  }
+
+  {
+    g_autoptr(TeEngine) engine = new_engine (3);
+    g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
+    g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
+
+    g_signal_connect (manager, "problem", G_CALLBACK (problem_cb), &problem_id);
+    te_state_manager_restore_async (manager, NULL, restored_cb, &r);
+    te_test_wait_for (&r.done);
+    g_assert_cmpuint (r.n, ==, 1);
+    g_assert_cmpstr (problem_id, ==, id);
+    t = te_engine_find_torrent (engine, id);
+    g_assert_nonnull (t);
+    wait_state (t, TE_TORRENT_STATE_SEEDING);
+    /* Restored from the backup, which predates the priority change; the
+     * bitfield was trusted, so the changed piece still counts. */
+    g_assert_cmpint (te_torrent_get_priority (t), ==, TE_QUEUE_PRIORITY_NORMAL);
+    g_assert_cmpuint (te_bitfield_count (te_torrent_get_have (t)), ==, 30);
+
+    /* A recheck finds the change. */
+    te_torrent_recheck (t);
+    wait_state (t, TE_TORRENT_STATE_DOWNLOADING);
+    g_assert_false (te_bitfield_get (te_torrent_get_have (t), 5));
+    g_assert_cmpuint (te_bitfield_count (te_torrent_get_have (t)), ==, 29);
+    te_engine_stop (engine);
+  }
+  te_test_rm_rf (dir);
+}
+
+static void
+moved_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (te_engine_move_storage_finish (TE_ENGINE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+progress_cb (goffset  current,
+             goffset  total,
+             gpointer user_data)
+{
+  *(goffset *) user_data = current;
+}
+
+/* Moving a seeding torrent's data: files land in the new folder, whole, and
+ * the torrent seeds from there. */
+static void
+test_move_storage (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-move");
+  g_autofree char *from = g_build_filename (dir, "from", NULL);
+  g_autofree char *to = g_build_filename (dir, "to", NULL);
+  g_autofree char *old_path = g_build_filename (from, "m.bin", NULL);
+  g_autofree char *new_path = g_build_filename (to, "m.bin", NULL);
+  g_autoptr(TeMetainfo) meta = make_payload (from, "m.bin", 20 * PIECE + 3, 11);
+  g_autoptr(GBytes) original = te_test_read_file (old_path);
+  g_autoptr(GBytes) moved = NULL;
+  g_autoptr(TeEngine) engine = new_engine (3);
+  g_autoptr(GError) error = NULL;
+  gboolean done = FALSE;
+  goffset progress = 0;
+  TeTorrent *t;
+
+  t = te_engine_add_torrent (engine, meta, from, &error);
+  g_assert_no_error (error);
+  wait_state (t, TE_TORRENT_STATE_SEEDING);
+  te_engine_move_storage_async (engine, t, to, progress_cb, &progress, NULL, moved_cb, &done);
+  te_test_wait_for (&done);
+  g_assert_cmpint (progress, ==, 20 * PIECE + 3);
+  g_assert_false (g_file_test (old_path, G_FILE_TEST_EXISTS));
+  moved = te_test_read_file (new_path);
+  g_assert_true (g_bytes_equal (original, moved));
+  g_assert_cmpstr (te_torrent_get_save_path (t), ==, to);
+  wait_state (t, TE_TORRENT_STATE_SEEDING);
+  te_torrent_recheck (t);
+  wait_state (t, TE_TORRENT_STATE_SEEDING);
+  g_assert_cmpuint (te_bitfield_count (te_torrent_get_have (t)), ==, 21);
+
+  /* Removing with its data deletes the files. */
+  te_engine_remove (engine, t, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (engine)), ==, 0);
+  for (guint i = 0; i < 100 && g_file_test (new_path, G_FILE_TEST_EXISTS); i++)
+    spin (20);
+  g_assert_false (g_file_test (new_path, G_FILE_TEST_EXISTS));
+  te_engine_stop (engine);
+  te_test_rm_rf (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/te/engine/queue", test_queue);
+  g_test_add_func ("/te/engine/deleted-file", test_deleted_file);
+  g_test_add_func ("/te/engine/state-restore", test_state_restore);
+  g_test_add_func ("/te/engine/move-storage", test_move_storage);
+  return g_test_run ();
+}
