@@ -1,2 +1,188 @@
-#include <glib.h>
-int main (int argc, char **argv) { g_test_init (&argc, &argv, NULL); return g_test_run (); }
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "te-engine.h"
+#include "te-test-utils.h"
+#include "te-torrent.h"
+
+/* A download folder that fills up: a real tmpfs of a few MiB. The torrent
+ * saving there stops with a filesystem error naming the cause, another one
+ * saving elsewhere goes on, and once there is room the first completes. */
+
+#define PIECE (64 * 1024)
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_state (TeTorrent      *torrent,
+            TeTorrentState  state)
+{
+  gboolean expired = FALSE;
+  guint id = g_timeout_add_seconds (60, timeout_cb, &expired);
+
+  while (te_torrent_get_state (torrent) != state && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (id);
+  if (te_torrent_get_state (torrent) != state)
+    g_error ("%s: still %s, expected %s", te_torrent_get_name (torrent),
+             te_torrent_state_to_string (te_torrent_get_state (torrent)),
+             te_torrent_state_to_string (state));
+}
+
+static TeEngine *
+new_engine (void)
+{
+  TeEngineSettings settings;
+  g_autoptr(GError) error = NULL;
+  TeEngine *engine;
+
+  te_engine_settings_init (&settings);
+  settings.listen_port = 0;
+  settings.seed_ratio_limit = 0;
+  engine = te_engine_new (&settings);
+  te_engine_settings_clear (&settings);
+  g_assert_true (te_engine_start (engine, &error));
+  g_assert_no_error (error);
+  return engine;
+}
+
+static void
+run_ok (const char *const *argv)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int status = te_test_run (argv, &out, &err);
+
+  if (status != 0)
+    g_error ("%s failed (%d): %s", argv[0], status, err);
+}
+
+static void
+error_cb (TeTorrent          *torrent,
+          const TeErrorEvent *event,
+          TeErrorEvent      **out)
+{
+  if (event->action == TE_ERROR_ACTION_PAUSE && *out == NULL)
+    *out = te_error_event_copy (event);
+}
+
+static void
+assert_same_file (const char *a,
+                  const char *b)
+{
+  g_autoptr(GBytes) x = te_test_read_file (a);
+  g_autoptr(GBytes) y = te_test_read_file (b);
+
+  g_assert_true (g_bytes_equal (x, y));
+}
+
+static void
+test_disk_full (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-disk-full");
+  g_autofree char *seed_dir = g_build_filename (dir, "seed", NULL);
+  g_autofree char *small = g_build_filename (dir, "small", NULL);
+  g_autofree char *roomy = g_build_filename (dir, "roomy", NULL);
+  g_autofree char *big_src = g_build_filename (seed_dir, "big.bin", NULL);
+  g_autofree char *other_src = g_build_filename (seed_dir, "other.bin", NULL);
+  g_autofree char *big_dst = g_build_filename (small, "big.bin", NULL);
+  g_autofree char *other_dst = g_build_filename (roomy, "other.bin", NULL);
+  g_autoptr(TeMetainfo) big = NULL;
+  g_autoptr(TeMetainfo) other = NULL;
+  g_autoptr(TeEngine) seeder = new_engine ();
+  g_autoptr(TeEngine) leecher = new_engine ();
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) seeder_addr = NULL;
+  g_autoptr(GError) error = NULL;
+  TeErrorEvent *event = NULL;
+  TeTorrent *a, *b;
+
+  te_test_write_random (big_src, 6 * 1024 * 1024, 21);
+  te_test_write_random (other_src, 2 * 1024 * 1024 + 5, 22);
+  big = te_test_make_torrent (big_src, TE_TORRENT_V1, PIECE);
+  other = te_test_make_torrent (other_src, TE_TORRENT_V1, PIECE);
+  g_assert_cmpint (g_mkdir_with_parents (small, 0755), ==, 0);
+  run_ok ((const char *[]) { "mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", small, NULL });
+
+  g_assert_nonnull (te_engine_add_torrent (seeder, big, seed_dir, &error));
+  g_assert_nonnull (te_engine_add_torrent (seeder, other, seed_dir, &error));
+  g_assert_no_error (error);
+  seeder_addr = g_inet_socket_address_new (lo, te_engine_get_port (seeder));
+
+  a = te_engine_add_torrent (leecher, big, small, &error);
+  g_assert_no_error (error);
+  b = te_engine_add_torrent (leecher, other, roomy, &error);
+  g_assert_no_error (error);
+  g_signal_connect (a, "error", G_CALLBACK (error_cb), &event);
+  wait_state (a, TE_TORRENT_STATE_DOWNLOADING);
+  wait_state (b, TE_TORRENT_STATE_DOWNLOADING);
+  te_torrent_add_peer (a, G_INET_SOCKET_ADDRESS (seeder_addr));
+  te_torrent_add_peer (b, G_INET_SOCKET_ADDRESS (seeder_addr));
+
+  /* The small folder fills: that torrent stops, saying why. */
+  wait_state (a, TE_TORRENT_STATE_ERROR);
+  g_assert_nonnull (event);
+  g_assert_cmpint (event->category, ==, TE_ERROR_CATEGORY_FILESYSTEM);
+  g_assert_cmpstr (event->code, ==, "no_space");
+  g_assert_cmpint (event->action, ==, TE_ERROR_ACTION_PAUSE);
+  g_assert_true (event->recoverable);
+  g_assert_nonnull (strstr (event->message, g_strerror (ENOSPC)));
+  g_assert_nonnull (strstr (event->message, "big.bin"));
+  g_assert_cmpstr (te_torrent_get_error (a)->message, ==, event->message);
+  g_assert_cmpuint (te_bitfield_count (te_torrent_get_have (a)), <, te_metainfo_get_n_pieces (big));
+
+  /* The other one, elsewhere, completes meanwhile. */
+  wait_state (b, TE_TORRENT_STATE_SEEDING);
+  assert_same_file (other_src, other_dst);
+  g_assert_cmpint (te_torrent_get_state (a), ==, TE_TORRENT_STATE_ERROR);
+
+  /* Room is made; resuming completes the first with verified data. */
+  run_ok ((const char *[]) { "mount", "-o", "remount,size=16m", small, NULL });
+  te_torrent_start (a);
+  g_assert_null (te_torrent_get_error (a));
+  wait_state (a, TE_TORRENT_STATE_SEEDING);
+  assert_same_file (big_src, big_dst);
+
+  te_engine_stop (leecher);
+  te_engine_stop (seeder);
+  /* Lazily: the leecher's last descriptors close as its workers finish. */
+  run_ok ((const char *[]) { "umount", "-l", small, NULL });
+  te_error_event_free (event);
+  te_test_rm_rf (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  /* Mounting needs root: without it, the test runs again as root of its own
+   * user and mount namespace. */
+  if (getuid () != 0 && g_getenv ("TE_IN_NAMESPACE") == NULL)
+    {
+      g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+      g_setenv ("TE_IN_NAMESPACE", "1", TRUE);
+      g_ptr_array_add (args, (char *) "unshare");
+      g_ptr_array_add (args, (char *) "--user");
+      g_ptr_array_add (args, (char *) "--map-root-user");
+      g_ptr_array_add (args, (char *) "--mount");
+      for (int i = 0; i < argc; i++)
+        g_ptr_array_add (args, argv[i]);
+      g_ptr_array_add (args, NULL);
+      execvp ("unshare", (char **) args->pdata);
+      g_printerr ("Cannot run unshare to get a mount namespace: %s\n", g_strerror (errno));
+      return 1;
+    }
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/te/recovery/disk-full", test_disk_full);
+  return g_test_run ();
+}

@@ -502,9 +502,16 @@ _te_torrent_fail (TeTorrent       *self,
                   const char      *code,
                   GError          *error)
 {
-  TeErrorEvent *event = te_error_event_new (category, code, error->message,
-                                            self->save_path);
+  TeErrorEvent *event;
 
+  /* Writes in flight fail the same way: the first one tells. */
+  if (self->error != NULL)
+    {
+      g_debug ("%s: also %s", self->name, error->message);
+      g_error_free (error);
+      return;
+    }
+  event = te_error_event_new (category, code, error->message, self->save_path);
   /* Not a warning: the event carries it to whoever shows errors. */
   g_message ("%s: %s", self->name, error->message);
   g_clear_error (&self->error);
