@@ -328,6 +328,8 @@ test_state_restore (void)
     flush (manager);
     te_engine_set_priority (engine, t, TE_QUEUE_PRIORITY_HIGH);
     flush (manager);
+    /* Saved as it ran: stopping must not be recorded. */
+    g_clear_object (&manager);
     te_engine_stop (engine);
   }
 
@@ -378,6 +380,8 @@ test_state_restore (void)
     wait_state (t, TE_TORRENT_STATE_DOWNLOADING);
     g_assert_false (te_bitfield_get (te_torrent_get_have (t), 5));
     g_assert_cmpuint (te_bitfield_count (te_torrent_get_have (t)), ==, 29);
+    flush (manager);
+    g_clear_object (&manager);
     te_engine_stop (engine);
   }
   te_test_rm_rf (dir);

@@ -61,8 +61,11 @@ entry_free (gpointer data)
 {
   Entry *e = data;
 
-  g_signal_handlers_disconnect_by_data (e->torrent, e);
-  g_object_unref (e->torrent);
+  if (e->torrent)
+    {
+      g_signal_handlers_disconnect_by_data (e->torrent, e);
+      g_object_unref (e->torrent);
+    }
   g_clear_pointer (&e->base, json_object_unref);
   g_free (e->id);
   g_free (e);
@@ -319,11 +322,15 @@ te_state_manager_build_document (TeTorrent  *t,
 static void
 check_flushes (TeStateManager *self)
 {
-  if (self->in_flight > 0)
+  g_autoptr(GPtrArray) done = NULL;
+
+  if (self->in_flight > 0 || self->flushes->len == 0)
     return;
-  for (guint i = 0; i < self->flushes->len; i++)
-    g_task_return_boolean (g_ptr_array_index (self->flushes, i), TRUE);
-  g_ptr_array_set_size (self->flushes, 0);
+  /* A callback may drop the last reference to us. */
+  done = g_steal_pointer (&self->flushes);
+  self->flushes = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < done->len; i++)
+    g_task_return_boolean (g_ptr_array_index (done, i), TRUE);
 }
 
 static void
@@ -332,12 +339,12 @@ saved_cb (GObject      *source,
           gpointer      user_data)
 {
   Entry *e = user_data;
-  TeStateManager *self = e->manager;
+  g_autoptr(TeStateManager) self = e->manager;  /* the save's reference */
   g_autoptr(GError) error = NULL;
 
   if (!te_state_store_save_finish (TE_STATE_STORE (source), result, &error))
     {
-      g_warning ("Cannot save the state of “%s”: %s", e->torrent->name, error->message);
+      g_warning ("Cannot save the state of %s: %s", e->id, error->message);
       g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, e->id, error);
     }
   e->in_flight = FALSE;
@@ -377,6 +384,7 @@ save_entry (Entry *e)
   e->torrent_saved |= torrent != NULL;
   e->in_flight = TRUE;
   self->in_flight++;
+  g_object_ref (self);
   te_state_store_save_async (self->store, e->id, doc, torrent, NULL, saved_cb, e);
 }
 
