@@ -30,6 +30,7 @@ typedef struct {
   gboolean        torrent_saved;
   gboolean        in_flight;
   gboolean        again;
+  guint           saved_hash;    /* of the last document saved, but its time */
 } Entry;
 
 struct _TeStateManager
@@ -42,6 +43,7 @@ struct _TeStateManager
   guint          interval_id;
   guint          soon_id;
   GPtrArray     *flushes;        /* GTask waiting for in-flight saves */
+  gboolean       restoring;
   guint          in_flight;
 };
 
@@ -373,6 +375,28 @@ save_entry (Entry *e)
       return;
     }
   doc = te_state_manager_build_document (t, e->base);
+  /* Nothing new (a restart brings thousands of torrents back as they were
+   * saved): no write. */
+  {
+    g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+    g_autoptr(JsonGenerator) gen = json_generator_new ();
+    g_autofree char *text = NULL;
+    gint64 modified = json_object_get_int_member (doc, "lastModified");
+    guint hash;
+
+    json_object_remove_member (doc, "lastModified");
+    json_node_set_object (root, doc);
+    json_generator_set_root (gen, root);
+    text = json_generator_to_data (gen, NULL);
+    hash = g_str_hash (text);
+    json_object_set_int_member (doc, "lastModified", modified);
+    if (e->ever_saved && hash == e->saved_hash)
+      {
+        e->saved_serial = t->state_serial;
+        return;
+      }
+    e->saved_hash = hash;
+  }
   if (!e->torrent_saved)
     torrent = t->torrent_bytes ? t->torrent_bytes
                                : (t->metainfo ? te_metainfo_get_torrent_bytes (t->metainfo) : NULL);
@@ -467,7 +491,11 @@ torrent_added_cb (TeEngine       *engine,
                   TeTorrent      *torrent,
                   TeStateManager *self)
 {
-  save_entry (track (self, torrent));
+  Entry *e = track (self, torrent);
+
+  /* Restored torrents are saved once their saved fields are applied. */
+  if (!self->restoring)
+    save_entry (e);
 }
 
 static void
@@ -727,6 +755,8 @@ restore_one (TeStateManager *self,
 
     g_clear_pointer (&e->base, json_object_unref);
     e->base = json_object_ref (doc);
+    e->torrent_saved = TRUE;
+    save_entry (e);
   }
   _te_torrent_update_state (t);
   return TRUE;
@@ -754,6 +784,7 @@ loaded_cb (GObject      *source,
       return;
     }
   g_ptr_array_sort (records, compare_records);
+  self->restoring = TRUE;
   for (guint i = 0; i < records->len; i++)
     {
       TeStateRecord *r = g_ptr_array_index (records, i);
@@ -775,6 +806,7 @@ loaded_cb (GObject      *source,
         }
       restored++;
     }
+  self->restoring = FALSE;
   g_task_return_int (task, restored);
 }
 
