@@ -237,12 +237,26 @@ _te_torrent_serve (TeTorrent *self,
                                                       upload_throttle_done_cb, self);
           return;
         }
-      te_peer_send_piece (slot->peer, b->piece, b->begin,
-                          (const guint8 *) g_bytes_get_data (piece, NULL) + b->begin, b->length);
-      slot->up_payload += b->length;
-      self->stats.uploaded += b->length;
-      slot->incoming_head = (slot->incoming_head + 1) % TE_PEER_MAX_INCOMING;
-      slot->n_incoming--;
+      {
+        TePeer *peer = slot->peer;
+        guint32 length = b->length;
+
+        /* Take the block off the queue first: a failed send closes the peer
+         * and frees its slot, @b with it. */
+        slot->incoming_head = (slot->incoming_head + 1) % TE_PEER_MAX_INCOMING;
+        slot->n_incoming--;
+        g_object_ref (peer);
+        te_peer_send_piece (peer, b->piece, b->begin,
+                            (const guint8 *) g_bytes_get_data (piece, NULL) + b->begin, length);
+        if (te_peer_get_state (peer) == TE_PEER_CLOSED)
+          {
+            g_object_unref (peer);
+            return;
+          }
+        g_object_unref (peer);
+        slot->up_payload += length;
+        self->stats.uploaded += length;
+      }
     }
 }
 
