@@ -233,6 +233,8 @@ te_state_manager_build_document (TeTorrent  *t,
   state = te_torrent_state_to_string (t->state);
   if (t->user_paused)
     state = "paused";
+  else if (t->restored && base && json_object_has_member (base, "state"))
+    state = json_object_get_string_member (base, "state");
   else if (t->state == TE_TORRENT_STATE_CHECKING || t->state == TE_TORRENT_STATE_QUEUED)
     state = t->metainfo && te_torrent_is_complete (t) ? "seeding" : "downloading";
   json_object_set_string_member (doc, "state", state);
@@ -361,8 +363,19 @@ saved_cb (GObject      *source,
   check_flushes (self);
 }
 
+static void save_or_mark (Entry *e, gboolean write);
+
 static void
 save_entry (Entry *e)
+{
+  save_or_mark (e, TRUE);
+}
+
+/* With @write FALSE: only remember the document as saved (it is what was
+ * just loaded), so a restart rewrites nothing that did not change. */
+static void
+save_or_mark (Entry    *e,
+              gboolean  write)
 {
   TeStateManager *self = e->manager;
   TeTorrent *t = e->torrent;
@@ -390,9 +403,14 @@ save_entry (Entry *e)
     text = json_generator_to_data (gen, NULL);
     hash = g_str_hash (text);
     json_object_set_int_member (doc, "lastModified", modified);
-    if (e->ever_saved && hash == e->saved_hash)
+    if ((e->ever_saved && hash == e->saved_hash) || !write)
       {
+        e->saved_hash = hash;
+        e->ever_saved = TRUE;
         e->saved_serial = t->state_serial;
+        e->saved_pieces = t->have ? te_bitfield_count (t->have) : 0;
+        e->saved_down = t->stats.downloaded;
+        e->saved_up = t->stats.uploaded;
         return;
       }
     e->saved_hash = hash;
@@ -756,7 +774,7 @@ restore_one (TeStateManager *self,
     g_clear_pointer (&e->base, json_object_unref);
     e->base = json_object_ref (doc);
     e->torrent_saved = TRUE;
-    save_entry (e);
+    save_or_mark (e, r->from_backup);  /* a bad newest file is replaced */
   }
   _te_torrent_update_state (t);
   return TRUE;
