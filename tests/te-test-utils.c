@@ -243,3 +243,57 @@ te_test_finalize_object (gpointer object)
     }
   g_assert_null (g_atomic_pointer_get (&weak));
 }
+
+static gboolean
+expired_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+te_test_spin (guint ms)
+{
+  gboolean expired = FALSE;
+
+  g_timeout_add (ms, expired_cb, &expired);
+  te_test_wait_for (&expired);
+}
+
+void
+te_test_wait_state (TeTorrent      *torrent,
+                    TeTorrentState  state)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  gboolean expired = FALSE;
+  guint id = g_timeout_add_seconds (60, expired_cb, &expired);
+
+  while (te_torrent_get_state (torrent) != state && !expired)
+    g_main_context_iteration (context, TRUE);
+  if (!expired)
+    g_source_remove (id);
+  if (te_torrent_get_state (torrent) != state)
+    g_error ("%s: still %s, expected %s", te_torrent_get_name (torrent),
+             te_torrent_state_to_string (te_torrent_get_state (torrent)),
+             te_torrent_state_to_string (state));
+}
+
+TeEngine *
+te_test_new_engine (guint   max_downloads,
+                    guint64 upload_limit)
+{
+  TeEngineSettings settings;
+  g_autoptr(GError) error = NULL;
+  TeEngine *engine;
+
+  te_engine_settings_init (&settings);
+  settings.listen_port = 0;
+  settings.seed_ratio_limit = 0;
+  settings.max_active_downloads = max_downloads;
+  settings.upload_limit = upload_limit;
+  engine = te_engine_new (&settings);
+  te_engine_settings_clear (&settings);
+  g_assert_true (te_engine_start (engine, &error));
+  g_assert_no_error (error);
+  return engine;
+}

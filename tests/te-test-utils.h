@@ -4,7 +4,9 @@
 #include <glib.h>
 
 #include "te-creator.h"
+#include "te-engine.h"
 #include "te-metainfo.h"
+#include "te-torrent.h"
 
 G_BEGIN_DECLS
 
@@ -46,5 +48,13 @@ void        te_test_finalize_object (gpointer   object);
 
 /* Spins the thread-default main context until *@flag is set. */
 void        te_test_wait_for       (gboolean    *flag);
+/* Spins the main context for @ms milliseconds. */
+void        te_test_spin           (guint        ms);
+/* Spins the main context until @torrent is in @state; fails after 60 s. */
+void        te_test_wait_state     (TeTorrent   *torrent,
+                                    TeTorrentState state);
+/* A started engine on a free port that never stops seeding by itself. */
+TeEngine   *te_test_new_engine     (guint        max_downloads,
+                                    guint64      upload_limit);
 
 G_END_DECLS

@@ -281,7 +281,7 @@ test_announcer_not_retried (Fixture       *f,
   WAIT_UNTIL (ev.errors->len == 1, WAIT_MS);
 
   /* A retryable failure would have been retried many times by now. */
-  tf_spin (300);
+  te_test_spin (300);
   g_assert_cmpuint (ev.errors->len, ==, 1);
   g_assert_cmpuint (f->requests->len, ==, 1);
   g_assert_false (te_tracker_error_is_retryable (g_ptr_array_index (ev.errors, 0)));
@@ -295,7 +295,7 @@ test_announcer_not_retried (Fixture       *f,
 
   /* announce_now() does not override the wait either. */
   te_announcer_announce_now (announcer);
-  tf_spin (100);
+  te_test_spin (100);
   g_assert_cmpuint (f->requests->len, ==, 1);
 
   /* Nothing ever worked: stopping sends nothing. */
@@ -370,7 +370,7 @@ test_announcer_tracker_id (Fixture       *f,
   tf_assert_param (tf_nth_request (f, 2), "trackerid", "T-42");
 
   /* `completed` goes out once. */
-  tf_spin (1200);
+  te_test_spin (1200);
   te_announcer_announce_now (announcer);
   WAIT_UNTIL (ev.n_peers_signals == 4, WAIT_MS);
   tf_assert_param (tf_nth_request (f, 3), "event", NULL);
@@ -468,7 +468,7 @@ test_announcer_dispose_in_flight (Fixture       *f,
 
   /* Dropping the announcer abandons the request; nothing fires afterwards. */
   g_assert_finalize_object (announcer);
-  tf_spin (50);
+  te_test_spin (50);
   g_assert_cmpuint (ev.n_updated, ==, 0);
   g_assert_cmpuint (ev.errors->len, ==, 0);
   events_clear (&ev);

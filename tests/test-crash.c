@@ -611,28 +611,6 @@ read_state (const char *path,
   return TRUE;
 }
 
-/* The seeder */
-
-static void
-flag_on_seeding_cb (TeTorrent      *torrent,
-                    TeTorrentState  from,
-                    TeTorrentState  to,
-                    gboolean       *flag)
-{
-  if (to == TE_TORRENT_STATE_SEEDING || to == TE_TORRENT_STATE_ERROR)
-    *flag = TRUE;
-}
-
-static void
-wait_seeding (TeTorrent *torrent)
-{
-  gboolean done = te_torrent_get_state (torrent) == TE_TORRENT_STATE_SEEDING;
-  gulong id = g_signal_connect (torrent, "state-changed", G_CALLBACK (flag_on_seeding_cb), &done);
-
-  wait_for_flag (&done, WAIT_S, "the seeder to check its data");
-  g_signal_handler_disconnect (torrent, id);
-  g_assert_cmpstr (te_torrent_state_to_string (te_torrent_get_state (torrent)), ==, "seeding");
-}
 
 /* A loopback port nobody listens on, for the daemon to take. */
 static guint16
@@ -710,7 +688,6 @@ test_sigkill_resume (void)
   g_autoptr(TeMetainfo) meta = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) want = NULL, got = NULL;
-  TeEngineSettings settings;
   TeEngine *engine;
   TeTorrent *seeder;
   guint8 recorded[BF_LEN] = { 0 };
@@ -740,17 +717,10 @@ test_sigkill_resume (void)
   c.state_file = g_build_filename (c.state_dir, state_name, NULL);
   save_bytes (torrent_file, te_metainfo_get_torrent_bytes (meta));
 
-  te_engine_settings_init (&settings);
-  settings.listen_port = 0;
-  settings.seed_ratio_limit = 0;
-  settings.upload_limit = UPLOAD_LIMIT;
-  engine = te_engine_new (&settings);
-  te_engine_settings_clear (&settings);
-  g_assert_true (te_engine_start (engine, &error));
-  g_assert_no_error (error);
+  engine = te_test_new_engine (0, UPLOAD_LIMIT);
   seeder = te_engine_add_torrent (engine, meta, c.seed_dir, &error);
   g_assert_no_error (error);
-  wait_seeding (seeder);
+  te_test_wait_state (seeder, TE_TORRENT_STATE_SEEDING);
 
   relay_start (&c.relay, te_engine_get_port (engine));
   c.tracker.seeder_port = te_engine_get_port (engine);

@@ -15,47 +15,6 @@
 
 #define PIECE (64 * 1024)
 
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_state (TeTorrent      *torrent,
-            TeTorrentState  state)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add_seconds (60, timeout_cb, &expired);
-
-  while (te_torrent_get_state (torrent) != state && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (id);
-  if (te_torrent_get_state (torrent) != state)
-    g_error ("%s: still %s, expected %s", te_torrent_get_name (torrent),
-             te_torrent_state_to_string (te_torrent_get_state (torrent)),
-             te_torrent_state_to_string (state));
-}
-
-static TeEngine *
-new_engine (void)
-{
-  TeEngineSettings settings;
-  g_autoptr(GError) error = NULL;
-  TeEngine *engine;
-
-  te_engine_settings_init (&settings);
-  settings.listen_port = 0;
-  settings.seed_ratio_limit = 0;
-  engine = te_engine_new (&settings);
-  te_engine_settings_clear (&settings);
-  g_assert_true (te_engine_start (engine, &error));
-  g_assert_no_error (error);
-  return engine;
-}
-
 static void
 run_ok (const char *const *argv)
 {
@@ -98,8 +57,8 @@ test_disk_full (void)
   g_autofree char *other_dst = g_build_filename (roomy, "other.bin", NULL);
   g_autoptr(TeMetainfo) big = NULL;
   g_autoptr(TeMetainfo) other = NULL;
-  g_autoptr(TeEngine) seeder = new_engine ();
-  g_autoptr(TeEngine) leecher = new_engine ();
+  g_autoptr(TeEngine) seeder = te_test_new_engine (0, 0);
+  g_autoptr(TeEngine) leecher = te_test_new_engine (0, 0);
   g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) seeder_addr = NULL;
   g_autoptr(GError) error = NULL;
@@ -123,13 +82,13 @@ test_disk_full (void)
   b = te_engine_add_torrent (leecher, other, roomy, &error);
   g_assert_no_error (error);
   g_signal_connect (a, "error", G_CALLBACK (error_cb), &event);
-  wait_state (a, TE_TORRENT_STATE_DOWNLOADING);
-  wait_state (b, TE_TORRENT_STATE_DOWNLOADING);
+  te_test_wait_state (a, TE_TORRENT_STATE_DOWNLOADING);
+  te_test_wait_state (b, TE_TORRENT_STATE_DOWNLOADING);
   te_torrent_add_peer (a, G_INET_SOCKET_ADDRESS (seeder_addr));
   te_torrent_add_peer (b, G_INET_SOCKET_ADDRESS (seeder_addr));
 
   /* The small folder fills: that torrent stops, saying why. */
-  wait_state (a, TE_TORRENT_STATE_ERROR);
+  te_test_wait_state (a, TE_TORRENT_STATE_ERROR);
   g_assert_nonnull (event);
   g_assert_cmpint (event->category, ==, TE_ERROR_CATEGORY_FILESYSTEM);
   g_assert_cmpstr (event->code, ==, "no_space");
@@ -141,7 +100,7 @@ test_disk_full (void)
   g_assert_cmpuint (te_bitfield_count (te_torrent_get_have (a)), <, te_metainfo_get_n_pieces (big));
 
   /* The other one, elsewhere, completes meanwhile. */
-  wait_state (b, TE_TORRENT_STATE_SEEDING);
+  te_test_wait_state (b, TE_TORRENT_STATE_SEEDING);
   assert_same_file (other_src, other_dst);
   g_assert_cmpint (te_torrent_get_state (a), ==, TE_TORRENT_STATE_ERROR);
 
@@ -149,7 +108,7 @@ test_disk_full (void)
   run_ok ((const char *[]) { "mount", "-o", "remount,size=16m", small, NULL });
   te_torrent_start (a);
   g_assert_null (te_torrent_get_error (a));
-  wait_state (a, TE_TORRENT_STATE_SEEDING);
+  te_test_wait_state (a, TE_TORRENT_STATE_SEEDING);
   assert_same_file (big_src, big_dst);
 
   te_engine_stop (leecher);

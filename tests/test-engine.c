@@ -16,59 +16,6 @@
 
 #define PIECE (16 * 1024)
 
-static TeEngine *
-new_engine (guint max_downloads)
-{
-  TeEngineSettings settings;
-  g_autoptr(GError) error = NULL;
-  TeEngine *engine;
-
-  te_engine_settings_init (&settings);
-  settings.listen_port = 0;
-  settings.seed_ratio_limit = 0;
-  settings.max_active_downloads = max_downloads;
-  engine = te_engine_new (&settings);
-  te_engine_settings_clear (&settings);
-  g_assert_true (te_engine_start (engine, &error));
-  g_assert_no_error (error);
-  return engine;
-}
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Spins the main loop until @torrent is in @state, failing after 30 s. */
-static void
-wait_state (TeTorrent      *torrent,
-            TeTorrentState  state)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add_seconds (30, timeout_cb, &expired);
-
-  while (te_torrent_get_state (torrent) != state && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (id);
-  if (te_torrent_get_state (torrent) != state)
-    g_error ("%s: still %s, expected %s", te_torrent_get_name (torrent),
-             te_torrent_state_to_string (te_torrent_get_state (torrent)),
-             te_torrent_state_to_string (state));
-}
-
-static void
-spin (guint ms)
-{
-  gboolean expired = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &expired);
-  while (!expired)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 static GInetSocketAddress *
 local_address (TeEngine *engine)
 {
@@ -109,8 +56,8 @@ test_queue (void)
   g_autofree char *dir = te_test_make_tmpdir ("te-engine-queue");
   g_autofree char *seed_dir = g_build_filename (dir, "seed", NULL);
   g_autofree char *down_dir = g_build_filename (dir, "down", NULL);
-  g_autoptr(TeEngine) seeder = new_engine (0);
-  g_autoptr(TeEngine) leecher = new_engine (2);
+  g_autoptr(TeEngine) seeder = te_test_new_engine (0, 0);
+  g_autoptr(TeEngine) leecher = te_test_new_engine (2, 0);
   g_autoptr(GInetSocketAddress) seeder_addr = NULL;
   TeTorrent *t[5];
   const TeQueuePriority prio[5] = {
@@ -129,7 +76,7 @@ test_queue (void)
         {
           TeTorrent *s = te_engine_add_torrent (seeder, meta, seed_dir, &error);
           g_assert_no_error (error);
-          wait_state (s, TE_TORRENT_STATE_SEEDING);
+          te_test_wait_state (s, TE_TORRENT_STATE_SEEDING);
         }
       te_add_options_init (&options);
       options.save_path = down_dir;
@@ -141,18 +88,18 @@ test_queue (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (leecher)), ==, 5);
 
   /* High first, then normal by position. */
-  wait_state (t[3], TE_TORRENT_STATE_DOWNLOADING);
-  wait_state (t[0], TE_TORRENT_STATE_DOWNLOADING);
-  spin (300);
+  te_test_wait_state (t[3], TE_TORRENT_STATE_DOWNLOADING);
+  te_test_wait_state (t[0], TE_TORRENT_STATE_DOWNLOADING);
+  te_test_spin (300);
   g_assert_cmpuint (count_state (t, 5, TE_TORRENT_STATE_DOWNLOADING), ==, 2);
   g_assert_cmpuint (count_state (t, 5, TE_TORRENT_STATE_QUEUED), ==, 3);
 
   /* t3 finishes: the next normal one (t1) takes its slot, not the low t2. */
   seeder_addr = local_address (seeder);
   te_torrent_add_peer (t[3], seeder_addr);
-  wait_state (t[3], TE_TORRENT_STATE_SEEDING);
-  wait_state (t[1], TE_TORRENT_STATE_DOWNLOADING);
-  spin (300);
+  te_test_wait_state (t[3], TE_TORRENT_STATE_SEEDING);
+  te_test_wait_state (t[1], TE_TORRENT_STATE_DOWNLOADING);
+  te_test_spin (300);
   g_assert_cmpint (te_torrent_get_state (t[0]), ==, TE_TORRENT_STATE_DOWNLOADING);
   g_assert_cmpint (te_torrent_get_state (t[2]), ==, TE_TORRENT_STATE_QUEUED);
   g_assert_cmpint (te_torrent_get_state (t[4]), ==, TE_TORRENT_STATE_QUEUED);
@@ -160,28 +107,28 @@ test_queue (void)
   /* Pausing t0 frees its slot for t4 (normal beats low). */
   te_torrent_pause (t[0]);
   g_assert_cmpint (te_torrent_get_state (t[0]), ==, TE_TORRENT_STATE_PAUSED);
-  wait_state (t[4], TE_TORRENT_STATE_DOWNLOADING);
+  te_test_wait_state (t[4], TE_TORRENT_STATE_DOWNLOADING);
   g_assert_cmpint (te_torrent_get_state (t[2]), ==, TE_TORRENT_STATE_QUEUED);
 
   /* Resuming t0 waits for a slot. */
   te_torrent_start (t[0]);
-  spin (300);
+  te_test_spin (300);
   g_assert_cmpint (te_torrent_get_state (t[0]), ==, TE_TORRENT_STATE_DOWNLOADING);
   g_assert_cmpuint (count_state (t, 5, TE_TORRENT_STATE_DOWNLOADING), ==, 2);
 
   /* Moving t2 to the front with high priority takes a slot from the last one. */
   te_engine_set_queue_position (leecher, t[2], 0);
   te_engine_set_priority (leecher, t[2], TE_QUEUE_PRIORITY_HIGH);
-  wait_state (t[2], TE_TORRENT_STATE_DOWNLOADING);
+  te_test_wait_state (t[2], TE_TORRENT_STATE_DOWNLOADING);
   g_assert_cmpuint (te_torrent_get_queue_position (t[2]), ==, 0);
-  spin (300);
+  te_test_spin (300);
   g_assert_cmpuint (count_state (t, 5, TE_TORRENT_STATE_DOWNLOADING), ==, 2);
 
   /* Nobody has their data: once stalled, none holds a slot, and all run. */
   te_queue_manager_set_stall_timeout (te_engine_get_queue (leecher), 1);
   for (guint i = 0; i < 5; i++)
     if (i != 3)
-      wait_state (t[i], TE_TORRENT_STATE_DOWNLOADING);
+      te_test_wait_state (t[i], TE_TORRENT_STATE_DOWNLOADING);
 
   te_engine_stop (leecher);
   te_engine_stop (seeder);
@@ -207,8 +154,8 @@ test_deleted_file (void)
   g_autofree char *down_dir = g_build_filename (dir, "down", NULL);
   g_autofree char *path = g_build_filename (seed_dir, "data.bin", NULL);
   g_autoptr(TeMetainfo) meta = make_payload (seed_dir, "data.bin", 40 * PIECE, 7);
-  g_autoptr(TeEngine) seeder = new_engine (3);
-  g_autoptr(TeEngine) leecher = new_engine (3);
+  g_autoptr(TeEngine) seeder = te_test_new_engine (3, 0);
+  g_autoptr(TeEngine) leecher = te_test_new_engine (3, 0);
   g_autoptr(GInetSocketAddress) addr = NULL;
   g_autoptr(GBytes) original = te_test_read_file (path);
   g_autoptr(GError) error = NULL;
@@ -217,7 +164,7 @@ test_deleted_file (void)
 
   seed = te_engine_add_torrent (seeder, meta, seed_dir, &error);
   g_assert_no_error (error);
-  wait_state (seed, TE_TORRENT_STATE_SEEDING);
+  te_test_wait_state (seed, TE_TORRENT_STATE_SEEDING);
   g_signal_connect (seed, "error", G_CALLBACK (error_cb), &event);
 
   g_assert_cmpint (g_unlink (path), ==, 0);
@@ -227,7 +174,7 @@ test_deleted_file (void)
   g_assert_no_error (error);
   addr = local_address (seeder);
   te_torrent_add_peer (leech, addr);
-  wait_state (seed, TE_TORRENT_STATE_ERROR);
+  te_test_wait_state (seed, TE_TORRENT_STATE_ERROR);
   g_assert_nonnull (event);
   g_assert_cmpint (event->category, ==, TE_ERROR_CATEGORY_FILESYSTEM);
   g_assert_cmpstr (event->code, ==, "file_missing");
@@ -241,7 +188,7 @@ test_deleted_file (void)
                                       g_bytes_get_size (original), NULL));
   te_torrent_start (seed);
   g_assert_cmpint (te_torrent_get_state (seed), ==, TE_TORRENT_STATE_CHECKING);
-  wait_state (seed, TE_TORRENT_STATE_SEEDING);
+  te_test_wait_state (seed, TE_TORRENT_STATE_SEEDING);
   g_assert_null (te_torrent_get_error (seed));
   g_assert_cmpfloat (te_torrent_get_progress (seed), ==, 1.0);
 
@@ -318,13 +265,13 @@ test_state_restore (void)
   TeTorrent *t;
 
   {
-    g_autoptr(TeEngine) engine = new_engine (3);
+    g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
     g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
     g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
 
     t = te_engine_add_torrent (engine, meta, data_dir, &error);
     g_assert_no_error (error);
-    wait_state (t, TE_TORRENT_STATE_SEEDING);
+    te_test_wait_state (t, TE_TORRENT_STATE_SEEDING);
     flush (manager);
     te_engine_set_priority (engine, t, TE_QUEUE_PRIORITY_HIGH);
     flush (manager);
@@ -358,7 +305,7 @@ test_state_restore (void)
   }
 
   {
-    g_autoptr(TeEngine) engine = new_engine (3);
+    g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
     g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
     g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
 
@@ -369,7 +316,7 @@ test_state_restore (void)
     g_assert_cmpstr (problem_id, ==, id);
     t = te_engine_find_torrent (engine, id);
     g_assert_nonnull (t);
-    wait_state (t, TE_TORRENT_STATE_SEEDING);
+    te_test_wait_state (t, TE_TORRENT_STATE_SEEDING);
     /* Restored from the backup, which predates the priority change; the
      * bitfield was trusted, so the changed piece still counts. */
     g_assert_cmpint (te_torrent_get_priority (t), ==, TE_QUEUE_PRIORITY_NORMAL);
@@ -377,7 +324,7 @@ test_state_restore (void)
 
     /* A recheck finds the change. */
     te_torrent_recheck (t);
-    wait_state (t, TE_TORRENT_STATE_DOWNLOADING);
+    te_test_wait_state (t, TE_TORRENT_STATE_DOWNLOADING);
     g_assert_false (te_bitfield_get (te_torrent_get_have (t), 5));
     g_assert_cmpuint (te_bitfield_count (te_torrent_get_have (t)), ==, 29);
     flush (manager);
@@ -420,7 +367,7 @@ test_move_storage (void)
   g_autoptr(TeMetainfo) meta = make_payload (from, "m.bin", 20 * PIECE + 3, 11);
   g_autoptr(GBytes) original = te_test_read_file (old_path);
   g_autoptr(GBytes) moved = NULL;
-  g_autoptr(TeEngine) engine = new_engine (3);
+  g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
   g_autoptr(GError) error = NULL;
   gboolean done = FALSE;
   goffset progress = 0;
@@ -428,7 +375,7 @@ test_move_storage (void)
 
   t = te_engine_add_torrent (engine, meta, from, &error);
   g_assert_no_error (error);
-  wait_state (t, TE_TORRENT_STATE_SEEDING);
+  te_test_wait_state (t, TE_TORRENT_STATE_SEEDING);
   te_engine_move_storage_async (engine, t, to, progress_cb, &progress, NULL, moved_cb, &done);
   te_test_wait_for (&done);
   g_assert_cmpint (progress, ==, 20 * PIECE + 3);
@@ -436,16 +383,16 @@ test_move_storage (void)
   moved = te_test_read_file (new_path);
   g_assert_true (g_bytes_equal (original, moved));
   g_assert_cmpstr (te_torrent_get_save_path (t), ==, to);
-  wait_state (t, TE_TORRENT_STATE_SEEDING);
+  te_test_wait_state (t, TE_TORRENT_STATE_SEEDING);
   te_torrent_recheck (t);
-  wait_state (t, TE_TORRENT_STATE_SEEDING);
+  te_test_wait_state (t, TE_TORRENT_STATE_SEEDING);
   g_assert_cmpuint (te_bitfield_count (te_torrent_get_have (t)), ==, 21);
 
   /* Removing with its data deletes the files. */
   te_engine_remove (engine, t, TRUE);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (engine)), ==, 0);
   for (guint i = 0; i < 100 && g_file_test (new_path, G_FILE_TEST_EXISTS); i++)
-    spin (20);
+    te_test_spin (20);
   g_assert_false (g_file_test (new_path, G_FILE_TEST_EXISTS));
   te_engine_stop (engine);
   te_test_rm_rf (dir);

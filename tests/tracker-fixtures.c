@@ -25,15 +25,6 @@ tf_set_flag_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-tf_spin (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, tf_set_flag_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 typedef struct {
   gboolean      done;
@@ -375,7 +366,7 @@ tf_fixture_teardown (Fixture       *f,
       soup_server_message_unpause (msg);
     }
   g_clear_object (&f->session);
-  tf_spin (20);
+  te_test_spin (20);
   g_socket_service_stop (f->service);
   g_socket_listener_close (G_SOCKET_LISTENER (f->service));
   g_clear_object (&f->service);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "te-test-utils.h"
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
@@ -34,7 +35,6 @@ gboolean             tf_set_flag_cb        (gpointer                  data);
     g_assert_true (cond);                                                \
   } G_STMT_END
 
-void                 tf_spin               (guint                     ms);
 
 TeAnnounceResponse  *tf_announce_sync      (SoupSession              *session,
                                             const char               *url,

@@ -105,9 +105,11 @@ move_one (const char    *src,
   return g_file_delete (fsrc, NULL, error);
 }
 
-static void
-remove_empty_dirs (const char *root,
-                   const char *path)
+/* Removes the folders above @path that are left empty, up to @root
+ * (excluded). Runs on worker threads. */
+void
+_te_remove_empty_parents (const char *root,
+                          const char *path)
 {
   g_autofree char *dir = g_path_get_dirname (path);
 
@@ -143,7 +145,7 @@ move_thread (GTask        *task,
       for (guint i = 0; i < op->paths->len; i++)
         {
           g_autofree char *src = g_build_filename (op->from, g_ptr_array_index (op->paths, i), NULL);
-          remove_empty_dirs (op->from, src);
+          _te_remove_empty_parents (op->from, src);
         }
       g_task_return_boolean (task, TRUE);
       return;
@@ -158,7 +160,7 @@ move_thread (GTask        *task,
 
       if (!move_one (dst, src, op, NULL, &back))
         g_warning ("Cannot move “%s” back: %s", dst, back->message);
-      remove_empty_dirs (op->to, dst);
+      _te_remove_empty_parents (op->to, dst);
     }
   g_task_return_error (task, error);
 }

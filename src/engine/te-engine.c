@@ -704,17 +704,8 @@ delete_data_thread (GTask        *task,
         }
     }
   for (guint i = 0; i < paths->len; i++)
-    {
-      g_autofree char *dir = g_path_get_dirname (g_ptr_array_index (paths, i));
-      const char *root = g_object_get_data (G_OBJECT (task), "root");
-
-      while (g_str_has_prefix (dir, root) && strlen (dir) > strlen (root) && g_rmdir (dir) == 0)
-        {
-          char *up = g_path_get_dirname (dir);
-          g_free (dir);
-          dir = up;
-        }
-    }
+    _te_remove_empty_parents (g_object_get_data (G_OBJECT (task), "root"),
+                              g_ptr_array_index (paths, i));
   if (first)
     g_task_return_error (task, g_steal_pointer (&first));
   else

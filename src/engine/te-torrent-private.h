@@ -119,6 +119,7 @@ struct _TeTorrent
   gboolean          checking;
   gboolean          check_slot;      /* holds one of the engine's check slots */
   gboolean          watching_files;
+  TeBitfield       *watched_have;    /* what the file watch is looking for */
   gint64            files_checked_us;
   gboolean          queued;          /* the queue has no slot for it now */
   gboolean          seed_done;       /* reached its ratio or seeding time */
@@ -337,6 +338,8 @@ TeTokenBucket *_te_engine_get_up_bucket    (TeEngine         *engine);
 guint          _te_engine_count_peers      (TeEngine         *engine);
 void           _te_engine_torrent_changed  (TeEngine         *engine,
                                             TeTorrent        *torrent);
+void           _te_remove_empty_parents    (const char       *root,
+                                            const char       *path);
 void           _te_engine_queue_check      (TeEngine         *engine,
                                             TeTorrent        *torrent);
 void           _te_engine_check_done       (TeEngine         *engine,

@@ -90,6 +90,7 @@ te_torrent_finalize (GObject *object)
   g_clear_pointer (&self->choker, te_choker_free);
   g_clear_pointer (&self->have, te_bitfield_free);
   g_clear_pointer (&self->restored, te_bitfield_free);
+  g_clear_pointer (&self->watched_have, te_bitfield_free);
   g_clear_pointer (&self->wanted, te_bitfield_free);
   g_clear_pointer (&self->metadata_have, te_bitfield_free);
   g_clear_object (&self->metainfo);
@@ -606,12 +607,6 @@ apply_priorities (TeTorrent *self)
 }
 
 static void
-update_completion (TeTorrent *self)
-{
-  _te_torrent_update_state (self);
-}
-
-static void
 seed_limits_tick (TeTorrent *self,
                   gint64     now)
 {
@@ -652,17 +647,16 @@ static void
 watch_files (TeTorrent *self,
              gint64     now)
 {
-  TeBitfield *have;
-
   if (self->watching_files || self->peers->len == 0 || self->storage == NULL
       || self->have == NULL || now - self->files_checked_us < FILE_WATCH_US)
     return;
   self->files_checked_us = now;
   self->watching_files = TRUE;
-  have = te_bitfield_copy (self->have);
-  g_object_set_data_full (G_OBJECT (self), "te-watched-have", have, (GDestroyNotify) te_bitfield_free);
-  te_storage_check_files_async (self->storage, have, self->cancellable, watched_files_cb,
-                                g_object_ref (self));
+  /* A copy: a check may replace the bitfield while the worker reads it. */
+  g_clear_pointer (&self->watched_have, te_bitfield_free);
+  self->watched_have = te_bitfield_copy (self->have);
+  te_storage_check_files_async (self->storage, self->watched_have, self->cancellable,
+                                watched_files_cb, g_object_ref (self));
 }
 
 /* Once a second, for running torrents, from the engine's single timer. */
@@ -909,7 +903,7 @@ _te_torrent_piece_verified (TeTorrent *self,
         }
     }
   g_signal_emit (self, signals[SIGNAL_PIECE_COMPLETED], 0, piece);
-  update_completion (self);
+  _te_torrent_update_state (self);
 }
 
 /* Public API */
@@ -1012,7 +1006,7 @@ _te_torrent_priorities_changed (TeTorrent *self)
   if (self->picker == NULL)
     return;
   apply_priorities (self);
-  update_completion (self);
+  _te_torrent_update_state (self);
   for (guint i = 0; i < self->peers->len; i++)
     {
       PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));

@@ -166,23 +166,6 @@ proc_start (Fixture            *f,
   return p;
 }
 
-static gboolean
-wake_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main context (in-process servers, exit watches) for @ms. */
-void
-spin (guint ms)
-{
-  gboolean woke = FALSE;
-
-  g_timeout_add (ms, wake_cb, &woke);
-  while (!woke)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 gint64
 deadline_after (guint seconds)
@@ -200,13 +183,13 @@ proc_stop (Proc *p)
   if (!p->exited)
     g_subprocess_send_signal (p->proc, SIGTERM);
   while (!p->exited && g_get_monotonic_time () < deadline)
-    spin (50);
+    te_test_spin (50);
   if (!p->exited)
     {
       note ("%s: still running %u s after SIGTERM; killing it", p->name, STOP_TIMEOUT_S);
       g_subprocess_force_exit (p->proc);
       while (!p->exited)
-        spin (50);
+        te_test_spin (50);
     }
   return p->status;
 }
@@ -220,7 +203,7 @@ proc_wait (Proc  *p,
   gint64 deadline = deadline_after (timeout_s);
 
   while (!p->exited && g_get_monotonic_time () < deadline)
-    spin (50);
+    te_test_spin (50);
   if (p->exited)
     return p->status;
 
@@ -278,7 +261,7 @@ proc_wait_event (Proc       *p,
 
   while ((obj = proc_event (p, event)) == NULL && !p->exited
          && g_get_monotonic_time () < deadline)
-    spin (100);
+    te_test_spin (100);
   if (obj == NULL)
     obj = proc_event (p, event);
   if (obj == NULL)
@@ -305,7 +288,7 @@ proc_wait_stderr (Proc       *p,
           note ("%s: never printed “%s”", p->name, needle);
           return FALSE;
         }
-      spin (100);
+      te_test_spin (100);
     }
 }
 
@@ -810,7 +793,7 @@ opentracker_start (Fixture    *f,
         note ("opentracker never accepted announces for %s", hash);
       g_assert_false (p->exited);
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      spin (50);
+      te_test_spin (50);
     }
 }
 
@@ -825,7 +808,7 @@ wait_for_seeder (guint16     port,
       if (g_get_monotonic_time () >= deadline)
         note ("the tracker never listed a seeder for %s", hash);
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      spin (250);
+      te_test_spin (250);
     }
 }
 

@@ -49,7 +49,6 @@ typedef struct
 void note (const char *format, ...) G_GNUC_PRINTF (1, 2);
 const char * tail (const char *text);
 Proc * proc_start (Fixture *f, const char *name, const char * const *argv, const char *cwd);
-void spin (guint ms);
 gint64 deadline_after (guint seconds);
 int proc_stop (Proc *p);
 int proc_wait (Proc *p, guint timeout_s);

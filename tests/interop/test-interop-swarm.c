@@ -316,7 +316,7 @@ scenario_bad_peer_banned (Fixture *f)
   g_assert_true (proc_wait_stderr (te, "banned 127.0.0.2", DOWNLOAD_TIMEOUT_S));
   deadline = deadline_after (5);
   while (!all_closed (bad_peer) && g_get_monotonic_time () < deadline)
-    spin (100);
+    te_test_spin (100);
   g_assert_true (all_closed (bad_peer));
   g_assert_false (te->exited);
 

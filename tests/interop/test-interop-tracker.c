@@ -223,7 +223,7 @@ fixture_setup (OtFixture       *f,
   while (!tcp_port_open (f->port))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      tf_spin (50);
+      te_test_spin (50);
     }
   for (;;)
     {
@@ -236,7 +236,7 @@ fixture_setup (OtFixture       *f,
         break;
       g_assert_error (probe_error, TE_TRACKER_ERROR, TE_TRACKER_ERROR_FAILURE_REASON);
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      tf_spin (100);
+      te_test_spin (100);
     }
 }
 
