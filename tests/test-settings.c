@@ -73,6 +73,12 @@ static const Row rows[] = {
     1, 604800, "604800", .uint = 604800 },
   { "ENABLE_PEX", "enable-pex", FIELD (enable_pex), KIND_BOOLEAN,
     .text = "0", .boolean = FALSE },
+  { "ALT_SPEED_ENABLED", "alt-speed-enabled", FIELD (alt_speed_enabled), KIND_BOOLEAN,
+    .text = "on", .boolean = TRUE },
+  { "ALT_DOWNLOAD_LIMIT", "alt-download-limit", FIELD (alt_download_limit), KIND_UINT64,
+    0, G_MAXUINT64, "0", .uint = 0 },
+  { "ALT_UPLOAD_LIMIT", "alt-upload-limit", FIELD (alt_upload_limit), KIND_UINT64,
+    0, G_MAXUINT64, "2048", .uint = 2048 },
 };
 
 static void
@@ -99,6 +105,9 @@ assert_settings_equal (const TeEngineSettings *a,
   g_assert_cmpuint (a->peer_ban_duration_ms, ==, b->peer_ban_duration_ms);
   g_assert_cmpuint (a->stall_timeout_s, ==, b->stall_timeout_s);
   g_assert_cmpint (a->enable_pex, ==, b->enable_pex);
+  g_assert_cmpint (a->alt_speed_enabled, ==, b->alt_speed_enabled);
+  g_assert_cmpuint (a->alt_download_limit, ==, b->alt_download_limit);
+  g_assert_cmpuint (a->alt_upload_limit, ==, b->alt_upload_limit);
 }
 
 /* Sets @row's field of @s to the value @row->text stands for. */

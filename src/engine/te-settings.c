@@ -70,6 +70,11 @@ static const Setting settings_table[] = {
   { "QUEUE_STALL_TIMEOUT", "queue-stall-timeout", FIELD (stall_timeout_s),
     KIND_UINT, 1, 604800, "seconds" },
   { "ENABLE_PEX", "enable-pex", FIELD (enable_pex), KIND_BOOLEAN, 0, 0, NULL },
+  { "ALT_SPEED_ENABLED", "alt-speed-enabled", FIELD (alt_speed_enabled), KIND_BOOLEAN, 0, 0, NULL },
+  { "ALT_DOWNLOAD_LIMIT", "alt-download-limit", FIELD (alt_download_limit),
+    KIND_UINT64, 0, G_MAXUINT64, "bytes per second" },
+  { "ALT_UPLOAD_LIMIT", "alt-upload-limit", FIELD (alt_upload_limit),
+    KIND_UINT64, 0, G_MAXUINT64, "bytes per second" },
 };
 
 /* A parsed value; which member is set follows the Setting's kind. */
@@ -124,6 +129,9 @@ te_engine_settings_init (TeEngineSettings *settings)
   settings->peer_ban_duration_ms = 3600000;
   settings->stall_timeout_s = 600;
   settings->enable_pex = TRUE;
+  settings->alt_speed_enabled = FALSE;
+  settings->alt_download_limit = 51200;
+  settings->alt_upload_limit = 51200;
 }
 
 /**

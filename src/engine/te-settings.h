@@ -13,7 +13,7 @@ typedef enum {
 } TeSettingsError;
 
 /* The GSettings schema id of the app's settings (data/). */
-#define TE_SETTINGS_SCHEMA_ID "org.torrentedge.TorrentEdge"
+#define TE_SETTINGS_SCHEMA_ID "io.github.torrentedge.TorrentEdge"
 
 /**
  * TeEngineSettings:
@@ -37,6 +37,9 @@ typedef enum {
  * @peer_ban_duration_ms: how long a banned address stays banned
  * @stall_timeout_s: a download without payload for this long stops holding a queue slot
  * @enable_pex: exchange peers (never for private torrents)
+ * @alt_speed_enabled: use the alternative limits instead of @download_limit and @upload_limit
+ * @alt_download_limit: bytes/s while @alt_speed_enabled, 0 unlimited
+ * @alt_upload_limit: bytes/s while @alt_speed_enabled, 0 unlimited
  */
 typedef struct {
   char     *download_path;
@@ -59,6 +62,9 @@ typedef struct {
   guint64   peer_ban_duration_ms;
   guint     stall_timeout_s;
   gboolean  enable_pex;
+  gboolean  alt_speed_enabled;
+  guint64   alt_download_limit;
+  guint64   alt_upload_limit;
 } TeEngineSettings;
 
 void     te_engine_settings_init          (TeEngineSettings        *settings);
