@@ -10,6 +10,7 @@
 #include "te-state-manager.h"
 #include "te-test-utils.h"
 #include "te-torrent.h"
+#include "te-torrent-private.h"
 
 /* The engine's public face: queueing, errors and recovery, saved state,
  * moving data. Everything goes through TeEngine and TeTorrent. */
@@ -398,6 +399,130 @@ test_move_storage (void)
   te_test_rm_rf (dir);
 }
 
+static char *
+tracker_list (TeTorrent *t)
+{
+  g_autoptr(GPtrArray) trackers = te_torrent_dup_trackers (t);
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < trackers->len; i++)
+    {
+      const TeTrackerInfo *info = g_ptr_array_index (trackers, i);
+
+      g_string_append_printf (s, "%s%u:%s", i ? " " : "", info->tier, info->url);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* Trackers edited by the user are announced to, checked, and come back after
+ * a restart. */
+static void
+test_trackers (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-trackers");
+  g_autofree char *state_dir = g_build_filename (dir, "state", NULL);
+  g_autoptr(TeMetainfo) meta = make_payload (dir, "t.bin", 4 * PIECE, 5);
+  g_autofree char *id = te_metainfo_dup_info_hash_hex (meta);
+  g_autoptr(GError) error = NULL;
+  Restore r = { 0 };
+  TeTorrent *t;
+
+  {
+    g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
+    g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
+    g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
+    g_autofree char *list = NULL;
+
+    t = te_engine_add_torrent (engine, meta, dir, &error);
+    g_assert_no_error (error);
+    te_test_wait_state (t, TE_TORRENT_STATE_SEEDING);
+
+    g_assert_true (te_torrent_add_tracker (t, "http://127.0.0.1:9/announce", 0, &error));
+    g_assert_no_error (error);
+    g_assert_true (te_torrent_add_tracker (t, "udp://127.0.0.1:9", -1, &error));
+    g_assert_true (te_torrent_add_tracker (t, "http://localhost:9/a", 0, &error));
+    g_assert_false (te_torrent_add_tracker (t, "udp://127.0.0.1:9", 0, &error));
+    g_assert_error (error, TE_TORRENT_ERROR, TE_TORRENT_ERROR_TRACKER_EXISTS);
+    g_clear_error (&error);
+    g_assert_false (te_torrent_add_tracker (t, "file:///etc/passwd", 0, &error));
+    g_assert_error (error, TE_TORRENT_ERROR, TE_TORRENT_ERROR_INVALID_TRACKER);
+    g_clear_error (&error);
+    g_assert_false (te_torrent_remove_tracker (t, "http://nowhere/", &error));
+    g_assert_error (error, TE_TORRENT_ERROR, TE_TORRENT_ERROR_NO_TRACKER);
+    g_clear_error (&error);
+    g_assert_true (te_torrent_replace_tracker (t, "http://localhost:9/a", "https://localhost:9/b",
+                                               &error));
+    g_assert_true (te_torrent_remove_tracker (t, "http://127.0.0.1:9/announce", &error));
+    g_assert_no_error (error);
+    list = tracker_list (t);
+    g_assert_cmpstr (list, ==, "0:https://localhost:9/b 1:udp://127.0.0.1:9");
+    flush (manager);
+    g_clear_object (&manager);
+    te_engine_stop (engine);
+  }
+  {
+    g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
+    g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
+    g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
+    g_autofree char *list = NULL;
+
+    te_state_manager_restore_async (manager, NULL, restored_cb, &r);
+    te_test_wait_for (&r.done);
+    t = te_engine_find_torrent (engine, id);
+    g_assert_nonnull (t);
+    list = tracker_list (t);
+    g_assert_cmpstr (list, ==, "0:https://localhost:9/b 1:udp://127.0.0.1:9");
+    g_clear_object (&manager);
+    te_engine_stop (engine);
+  }
+  te_test_rm_rf (dir);
+}
+
+static void
+count_cb (TeEngine *engine,
+          gpointer  user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* Settings changed at runtime reach the queue, the seeding limits and the
+ * speed limits, alternative ones included. */
+static void
+test_runtime_settings (void)
+{
+  g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
+  TeEngineSettings s;
+  guint changes = 0;
+
+  g_signal_connect (engine, "settings-changed", G_CALLBACK (count_cb), &changes);
+  te_engine_settings_copy (&s, te_engine_get_settings (engine));
+  s.max_active_downloads = 7;
+  s.download_limit = 1000000;
+  s.alt_download_limit = 2000;
+  s.alt_upload_limit = 3000;
+  s.seed_ratio_limit = 4.5;
+  te_engine_set_settings (engine, &s);
+  te_engine_settings_clear (&s);
+  g_assert_cmpuint (changes, ==, 1);
+  g_assert_cmpuint (te_engine_get_settings (engine)->max_active_downloads, ==, 7);
+  g_assert_cmpuint (te_queue_manager_get_max_downloads (te_engine_get_queue (engine)), ==, 7);
+  g_assert_cmpfloat (te_engine_get_settings (engine)->seed_ratio_limit, ==, 4.5);
+  g_assert_cmpuint (_te_engine_get_down_bucket (engine)->rate, ==, 1000000);
+
+  g_assert_false (te_engine_get_alt_speed (engine));
+  te_engine_set_alt_speed (engine, TRUE);
+  g_assert_true (te_engine_get_alt_speed (engine));
+  g_assert_cmpuint (changes, ==, 2);
+  g_assert_cmpuint (_te_engine_get_down_bucket (engine)->rate, ==, 2000);
+  g_assert_cmpuint (_te_engine_get_up_bucket (engine)->rate, ==, 3000);
+  te_engine_set_alt_speed (engine, TRUE);
+  g_assert_cmpuint (changes, ==, 2);
+  te_engine_set_alt_speed (engine, FALSE);
+  g_assert_cmpuint (_te_engine_get_down_bucket (engine)->rate, ==, 1000000);
+  g_assert_cmpuint (_te_engine_get_up_bucket (engine)->rate, ==, 0);
+  te_engine_stop (engine);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -407,5 +532,7 @@ main (int   argc,
   g_test_add_func ("/te/engine/deleted-file", test_deleted_file);
   g_test_add_func ("/te/engine/state-restore", test_state_restore);
   g_test_add_func ("/te/engine/move-storage", test_move_storage);
+  g_test_add_func ("/te/engine/trackers", test_trackers);
+  g_test_add_func ("/te/engine/runtime-settings", test_runtime_settings);
   return g_test_run ();
 }

@@ -56,6 +56,16 @@ te_ban_manager_new (guint  max_strikes,
   return m;
 }
 
+/* New settings apply to later strikes and bans; current bans keep their end. */
+void
+te_ban_manager_set_policy (TeBanManager *m,
+                           guint         max_strikes,
+                           gint64        ban_duration_us)
+{
+  m->max_strikes = MAX (max_strikes, 1);
+  m->ban_duration_us = ban_duration_us;
+}
+
 void
 te_ban_manager_free (TeBanManager *m)
 {

@@ -17,6 +17,9 @@ typedef struct _TeBanManager TeBanManager;
 TeBanManager *te_ban_manager_new         (guint          max_strikes,
                                           gint64         ban_duration_us,
                                           gint64         strike_decay_us);
+void          te_ban_manager_set_policy  (TeBanManager  *m,
+                                          guint          max_strikes,
+                                          gint64         ban_duration_us);
 void          te_ban_manager_free        (TeBanManager  *m);
 gboolean      te_ban_manager_strike      (TeBanManager  *m,
                                           const char    *address,

@@ -9,6 +9,7 @@
 
 #include "te-engine.h"
 #include "te-hash.h"
+#include "te-engine-private.h"
 #include "te-queue-manager.h"
 #include "te-torrent-private.h"
 
@@ -16,30 +17,6 @@ G_DEFINE_QUARK (te-engine-error-quark, te_engine_error)
 
 /* How many ports after the configured one to try when it is taken. */
 #define PORT_TRIES 10
-
-struct _TeEngine
-{
-  GObject           parent_instance;
-
-  TeEngineSettings  settings;
-  guint8            peer_id[20];
-  GSocketService   *service;
-  guint16           port;
-  SoupSession      *soup;
-  TeBanManager     *bans;
-  TeTokenBucket     down_bucket;
-  TeTokenBucket     up_bucket;
-  GPtrArray        *torrents;
-  GPtrArray        *pending;        /* incoming peers before their handshake */
-  TeQueueManager   *queue;
-  GQueue            checks;         /* torrents waiting to check their data */
-  guint             checks_running;
-  guint             tick_id;
-  guint             ticks;
-  TeEngineStats     stats;
-  guint64           removed_down;   /* session totals of removed torrents */
-  guint64           removed_up;
-};
 
 static void te_engine_list_model_init (GListModelInterface *iface);
 
@@ -63,6 +40,7 @@ static GParamSpec *properties[N_PROPS];
 enum {
   SIGNAL_TORRENT_ADDED,
   SIGNAL_TORRENT_REMOVED,
+  SIGNAL_SETTINGS_CHANGED,
   N_SIGNALS
 };
 
@@ -183,6 +161,15 @@ te_engine_class_init (TeEngineClass *klass)
   signals[SIGNAL_TORRENT_REMOVED] =
     g_signal_new ("torrent-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 2, TE_TYPE_TORRENT, G_TYPE_BOOLEAN);
+  /**
+   * TeEngine::settings-changed:
+   *
+   * The settings changed through [method@Engine.set_settings] or one of the
+   * narrower setters; read them with [method@Engine.get_settings].
+   */
+  signals[SIGNAL_SETTINGS_CHANGED] =
+    g_signal_new ("settings-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -269,8 +256,9 @@ te_engine_new (const TeEngineSettings *settings)
                                               "max-conns-per-host", 4, NULL);
   self->bans = te_ban_manager_new (MAX (self->settings.max_peer_failures_per_piece, 1), (gint64) MIN (self->settings.peer_ban_duration_ms, (guint64) G_MAXINT64 / 1000) * 1000,
                                    (gint64) 30 * 60 * G_USEC_PER_SEC);
-  te_token_bucket_init (&self->down_bucket, self->settings.download_limit);
-  te_token_bucket_init (&self->up_bucket, self->settings.upload_limit);
+  te_token_bucket_init (&self->down_bucket, 0);
+  te_token_bucket_init (&self->up_bucket, 0);
+  _te_engine_apply_limits (self);
   return self;
 }
 
@@ -422,262 +410,13 @@ te_engine_get_peer_id (TeEngine *self)
   return self->peer_id;
 }
 
-const TeEngineSettings *
-te_engine_get_settings (TeEngine *self)
-{
-  return &self->settings;
-}
-
 void
-te_engine_set_limits (TeEngine *self,
-                      guint64   download,
-                      guint64   upload)
-{
-  self->settings.download_limit = download;
-  self->settings.upload_limit = upload;
-  te_token_bucket_set_rate (&self->down_bucket, download);
-  te_token_bucket_set_rate (&self->up_bucket, upload);
-}
-
-static TeTorrent *
-find_torrent (TeEngine     *self,
-              const guint8  info_hash[20])
-{
-  for (guint i = 0; i < self->torrents->len; i++)
-    if (_te_torrent_matches_hash (g_ptr_array_index (self->torrents, i), info_hash))
-      return g_ptr_array_index (self->torrents, i);
-  return NULL;
-}
-
-/**
- * te_engine_find_torrent:
- * @id: a v1 info-hash (40 hex digits) or a v2 one (64)
- *
- * Returns: (transfer none) (nullable): the torrent
- */
-TeTorrent *
-te_engine_find_torrent (TeEngine   *self,
-                        const char *id)
-{
-  guint8 hash[32];
-  gsize len = id ? strlen (id) : 0;
-
-  if ((len != 40 && len != 64) || !te_hex_decode (id, len, hash, len / 2))
-    return NULL;
-  return find_torrent (self, hash);
-}
-
-void
-te_add_options_init (TeAddOptions *options)
-{
-  memset (options, 0, sizeof *options);
-  options->priority = TE_QUEUE_PRIORITY_NORMAL;
-}
-
-static TeTorrent *
-add_common (TeEngine           *self,
-            const TeAddOptions *options)
-{
-  TeAddOptions defaults;
-  TeTorrent *torrent;
-
-  if (options == NULL)
-    {
-      te_add_options_init (&defaults);
-      options = &defaults;
-    }
-  torrent = _te_torrent_new (self, options->save_path ? options->save_path
-                                                      : self->settings.download_path);
-  torrent->user_paused = options->paused;
-  torrent->priority = options->priority;
-  torrent->sequential = options->sequential;
-  for (guint i = 0; options->wanted && i < options->n_wanted; i++)
-    if (!options->wanted[i])
-      g_hash_table_insert (torrent->file_priorities, GUINT_TO_POINTER (i),
-                           GUINT_TO_POINTER (TE_PRIORITY_SKIP + 1));
-  g_ptr_array_add (self->torrents, torrent);
-  te_queue_manager_add (self->queue, torrent);
-  return torrent;
-}
-
-static void
-announce_added (TeEngine  *self,
-                TeTorrent *torrent)
+_te_engine_announce_added (TeEngine  *self,
+                           TeTorrent *torrent)
 {
   g_list_model_items_changed (G_LIST_MODEL (self), self->torrents->len - 1, 0, 1);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TORRENTS]);
   g_signal_emit (self, signals[SIGNAL_TORRENT_ADDED], 0, torrent);
-}
-
-/**
- * te_engine_add_torrent_full:
- * @metainfo: the torrent
- * @options: (nullable): where and how; defaults when `NULL`
- * @restore: (nullable) (transfer full): verified pieces from saved state; the
- *   data is then checked only if its files changed (or the settings say so)
- *
- * Returns: (transfer none): the torrent, checking its data and then queued to run
- */
-TeTorrent *
-te_engine_add_torrent_full (TeEngine           *self,
-                            TeMetainfo         *metainfo,
-                            const TeAddOptions *options,
-                            TeBitfield         *restore,
-                            GError            **error)
-{
-  TeTorrent *torrent;
-  const guint8 *hash = te_metainfo_has_v1 (metainfo) ? te_metainfo_get_info_hash (metainfo)
-                                                     : te_metainfo_get_info_hash_v2 (metainfo);
-
-  if (find_torrent (self, hash) != NULL)
-    {
-      g_set_error (error, TE_ENGINE_ERROR, TE_ENGINE_ERROR_DUPLICATE,
-                   "“%s” is already added", te_metainfo_get_name (metainfo));
-      if (restore)
-        te_bitfield_free (restore);
-      return NULL;
-    }
-  torrent = add_common (self, options);
-  _te_torrent_metadata_ready (torrent, metainfo, restore == NULL);
-  if (restore)
-    _te_torrent_restore (torrent, restore, self->settings.verify_on_resume);
-  announce_added (self, torrent);
-  return torrent;
-}
-
-/**
- * te_engine_add_torrent:
- *
- * Returns: (transfer none): the torrent, checking its data and then queued to run
- */
-TeTorrent *
-te_engine_add_torrent (TeEngine    *self,
-                       TeMetainfo  *metainfo,
-                       const char  *save_path,
-                       GError     **error)
-{
-  TeAddOptions options;
-
-  te_add_options_init (&options);
-  options.save_path = save_path;
-  return te_engine_add_torrent_full (self, metainfo, &options, NULL, error);
-}
-
-/**
- * te_engine_add_torrent_bytes:
- * @bytes: a .torrent file's contents
- *
- * Returns: (transfer none): the torrent
- */
-TeTorrent *
-te_engine_add_torrent_bytes (TeEngine           *self,
-                             GBytes             *bytes,
-                             const TeAddOptions *options,
-                             GError            **error)
-{
-  g_autoptr(TeMetainfo) meta = te_metainfo_new_from_bytes (bytes, error);
-
-  if (meta == NULL)
-    return NULL;
-  return te_engine_add_torrent_full (self, meta, options, NULL, error);
-}
-
-TeTorrent *
-te_engine_add_torrent_file (TeEngine           *self,
-                            const char         *path,
-                            const TeAddOptions *options,
-                            GError            **error)
-{
-  g_autoptr(TeMetainfo) meta = te_metainfo_new_from_file (path, error);
-
-  if (meta == NULL)
-    return NULL;
-  return te_engine_add_torrent_full (self, meta, options, NULL, error);
-}
-
-/**
- * te_engine_add_magnet_full:
- *
- * Returns: (transfer none): the torrent, fetching its metadata from peers once it runs
- */
-TeTorrent *
-te_engine_add_magnet_full (TeEngine           *self,
-                           TeMagnet           *magnet,
-                           const TeAddOptions *options,
-                           GError            **error)
-{
-  TeTorrent *torrent;
-
-  if (find_torrent (self, magnet->has_v1 ? magnet->info_hash : magnet->info_hash_v2) != NULL)
-    {
-      g_set_error (error, TE_ENGINE_ERROR, TE_ENGINE_ERROR_DUPLICATE,
-                   "This magnet link's torrent is already added");
-      return NULL;
-    }
-  torrent = add_common (self, options);
-  if (magnet->has_v1)
-    {
-      memcpy (torrent->info_hash, magnet->info_hash, 20);
-      torrent->has_v1_hash = TRUE;
-    }
-  else
-    memcpy (torrent->info_hash, magnet->info_hash_v2, 20);
-  if (magnet->has_v2)
-    {
-      memcpy (torrent->info_hash_v2, magnet->info_hash_v2, 32);
-      torrent->has_v2_hash = TRUE;
-    }
-  torrent->name = g_strdup (magnet->display_name ? magnet->display_name : "magnet");
-  for (guint i = 0; i < magnet->trackers->len; i++)
-    {
-      GPtrArray *tier = g_ptr_array_new_with_free_func (g_free);
-
-      g_ptr_array_add (tier, g_strdup (g_ptr_array_index (magnet->trackers, i)));
-      g_ptr_array_add (torrent->magnet_trackers, tier);
-    }
-  for (guint i = 0; i < magnet->peers->len; i++)
-    {
-      g_autoptr(GSocketConnectable) c = g_network_address_parse (g_ptr_array_index (magnet->peers, i),
-                                                                 6881, NULL);
-      GNetworkAddress *na = G_NETWORK_ADDRESS (c);
-      g_autoptr(GInetAddress) ip = na ? g_inet_address_new_from_string (g_network_address_get_hostname (na))
-                                      : NULL;
-
-      if (ip != NULL)
-        {
-          g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (ip, g_network_address_get_port (na));
-          _te_torrent_learn_peer (torrent, G_INET_SOCKET_ADDRESS (sa));
-        }
-    }
-  _te_torrent_update_state (torrent);
-  announce_added (self, torrent);
-  return torrent;
-}
-
-TeTorrent *
-te_engine_add_magnet (TeEngine   *self,
-                      TeMagnet   *magnet,
-                      const char *save_path,
-                      GError    **error)
-{
-  TeAddOptions options;
-
-  te_add_options_init (&options);
-  options.save_path = save_path;
-  return te_engine_add_magnet_full (self, magnet, &options, error);
-}
-
-TeTorrent *
-te_engine_add_magnet_uri (TeEngine           *self,
-                          const char         *uri,
-                          const TeAddOptions *options,
-                          GError            **error)
-{
-  g_autoptr(TeMagnet) magnet = te_magnet_parse (uri, error);
-
-  if (magnet == NULL)
-    return NULL;
-  return te_engine_add_magnet_full (self, magnet, options, error);
 }
 
 /* Removal: deleting data happens on a worker thread. */
@@ -805,25 +544,6 @@ te_engine_set_priority (TeEngine        *self,
                         int              priority)
 {
   te_queue_manager_set_priority (self->queue, torrent, priority);
-}
-
-void
-te_engine_set_max_active (TeEngine *self,
-                          guint     downloads,
-                          guint     seeds)
-{
-  self->settings.max_active_downloads = downloads;
-  self->settings.max_active_seeds = seeds;
-  te_queue_manager_set_limits (self->queue, downloads, seeds);
-}
-
-void
-te_engine_set_seed_limits (TeEngine *self,
-                           double    ratio,
-                           guint64   seed_time_ms)
-{
-  self->settings.seed_ratio_limit = ratio;
-  self->settings.seed_time_limit_ms = seed_time_ms;
 }
 
 void

@@ -64,9 +64,14 @@ void          te_engine_stop            (TeEngine               *self);
 guint16       te_engine_get_port        (TeEngine               *self);
 const guint8 *te_engine_get_peer_id     (TeEngine               *self);
 const TeEngineSettings *te_engine_get_settings (TeEngine        *self);
+void          te_engine_set_settings    (TeEngine               *self,
+                                         const TeEngineSettings *settings);
 void          te_engine_set_limits      (TeEngine               *self,
                                          guint64                 download,
                                          guint64                 upload);
+void          te_engine_set_alt_speed   (TeEngine               *self,
+                                         gboolean                enabled);
+gboolean      te_engine_get_alt_speed   (TeEngine               *self);
 
 TeTorrent    *te_engine_add_torrent     (TeEngine               *self,
                                          TeMetainfo             *metainfo,

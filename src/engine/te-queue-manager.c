@@ -101,6 +101,18 @@ te_queue_manager_set_limits (TeQueueManager *self,
   te_queue_manager_update (self);
 }
 
+guint
+te_queue_manager_get_max_downloads (TeQueueManager *self)
+{
+  return self->max_downloads;
+}
+
+guint
+te_queue_manager_get_max_seeds (TeQueueManager *self)
+{
+  return self->max_seeds;
+}
+
 void
 te_queue_manager_set_stall_timeout (TeQueueManager *self,
                                     guint           seconds)

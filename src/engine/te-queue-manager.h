@@ -28,6 +28,8 @@ void            te_queue_manager_move          (TeQueueManager  *self,
 void            te_queue_manager_set_priority  (TeQueueManager  *self,
                                                 TeTorrent       *torrent,
                                                 TeQueuePriority  priority);
+guint           te_queue_manager_get_max_downloads (TeQueueManager *self);
+guint           te_queue_manager_get_max_seeds (TeQueueManager  *self);
 void            te_queue_manager_update        (TeQueueManager  *self);
 void            te_queue_manager_evaluate      (TeQueueManager  *self);
 guint           te_queue_manager_count_active  (TeQueueManager  *self,

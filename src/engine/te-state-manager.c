@@ -41,6 +41,7 @@ struct _TeStateManager
   TeStateStore  *store;
   GHashTable    *entries;        /* TeTorrent → Entry */
   guint          interval_id;
+  guint          interval_ms;
   guint          soon_id;
   GPtrArray     *flushes;        /* GTask waiting for in-flight saves */
   gboolean       restoring;
@@ -476,6 +477,25 @@ interval_cb (gpointer data)
 }
 
 static void
+schedule_interval (TeStateManager *self)
+{
+  guint interval = te_engine_get_settings (self->engine)->state_save_interval_ms;
+
+  if (interval == self->interval_ms && self->interval_id != 0)
+    return;
+  g_clear_handle_id (&self->interval_id, g_source_remove);
+  self->interval_ms = interval;
+  self->interval_id = g_timeout_add (MAX (interval, 100), interval_cb, self);
+}
+
+static void
+settings_changed_cb (TeEngine       *engine,
+                     TeStateManager *self)
+{
+  schedule_interval (self);
+}
+
+static void
 state_changed_cb (TeTorrent      *torrent,
                   TeTorrentState  from,
                   TeTorrentState  to,
@@ -560,13 +580,13 @@ te_state_manager_new (TeEngine     *engine,
                       TeStateStore *store)
 {
   TeStateManager *self = g_object_new (TE_TYPE_STATE_MANAGER, NULL);
-  guint interval = te_engine_get_settings (engine)->state_save_interval_ms;
 
   g_set_weak_pointer (&self->engine, engine);
   self->store = g_object_ref (store);
   g_signal_connect (engine, "torrent-added", G_CALLBACK (torrent_added_cb), self);
   g_signal_connect (engine, "torrent-removed", G_CALLBACK (torrent_removed_cb), self);
-  self->interval_id = g_timeout_add (MAX (interval, 100), interval_cb, self);
+  g_signal_connect (engine, "settings-changed", G_CALLBACK (settings_changed_cb), self);
+  schedule_interval (self);
   return self;
 }
 
@@ -653,6 +673,50 @@ compare_records (gconstpointer a,
   gint64 pb = rb->document ? member_int (rb->document, "queuePosition", 0) : 0;
 
   return pa < pb ? -1 : pa > pb;
+}
+
+/* Trackers the user edited are in the document; a list that differs from the
+ * torrent's own (by tier and URL) replaces it. */
+static void
+restore_trackers (TeTorrent  *t,
+                  JsonObject *doc)
+{
+  JsonArray *saved = json_object_has_member (doc, "trackers")
+                     ? json_object_get_array_member (doc, "trackers") : NULL;
+  GPtrArray *current = _te_torrent_get_tiers (t);
+  g_autoptr(GPtrArray) tiers = NULL;
+  guint n_saved = 0, n_current = 0;
+  gboolean same = TRUE;
+
+  if (saved == NULL)
+    return;
+  tiers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  for (guint i = 0; i < json_array_get_length (saved) && i < 200; i++)
+    {
+      JsonObject *to = json_array_get_object_element (saved, i);
+      const char *url = to ? member_string (to, "url") : NULL;
+      gint64 tier = to ? member_int (to, "tier", -1) : -1;
+
+      if (url == NULL || tier < 0 || tier >= 200)
+        continue;
+      while (tiers->len <= (guint) tier)
+        g_ptr_array_add (tiers, g_ptr_array_new_with_free_func (g_free));
+      g_ptr_array_add (g_ptr_array_index (tiers, tier), g_strdup (url));
+      n_saved++;
+      if ((guint) tier >= current->len
+          || !g_ptr_array_find_with_equal_func (g_ptr_array_index (current, tier), url,
+                                                g_str_equal, NULL))
+        same = FALSE;
+    }
+  for (guint i = 0; i < current->len; i++)
+    n_current += ((GPtrArray *) g_ptr_array_index (current, i))->len;
+  if (same && n_saved == n_current)
+    return;
+  /* Tiers left empty by a sparse document would be tried for nothing. */
+  for (guint i = tiers->len; i > 0; i--)
+    if (((GPtrArray *) g_ptr_array_index (tiers, i - 1))->len == 0)
+      g_ptr_array_remove_index (tiers, i - 1);
+  _te_torrent_set_tiers (t, g_steal_pointer (&tiers));
 }
 
 static gboolean
@@ -754,6 +818,7 @@ restore_one (TeStateManager *self,
       t->seed_ratio = member_double (limits, "ratio", -1);
       t->seed_time_ms = member_int (limits, "seedTime", -1);
     }
+  restore_trackers (t, doc);
   peers = json_object_has_member (doc, "peers") ? json_object_get_array_member (doc, "peers") : NULL;
   for (guint i = 0; peers && i < json_array_get_length (peers); i++)
     {

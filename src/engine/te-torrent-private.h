@@ -167,6 +167,7 @@ struct _TeTorrent
   GHashTable       *known;           /* key → KnownPeer */
   TeAnnouncer      *announcer;
   GPtrArray        *magnet_trackers; /* for magnets until metadata */
+  GPtrArray        *tracker_tiers;   /* the user's edited list, or NULL */
   TeChoker         *choker;
   guint             choke_round;
   TeTokenBucket     down_bucket;
@@ -199,6 +200,10 @@ struct _TeTorrent
 
 /* te-torrent.c */
 void      _te_torrent_update_state       (TeTorrent          *self);
+GPtrArray *_te_torrent_get_tiers         (TeTorrent          *self);
+void      _te_torrent_set_tiers          (TeTorrent          *self,
+                                          GPtrArray          *tiers);
+void      _te_torrent_reset_announcer    (TeTorrent          *self);
 void      _te_torrent_fail               (TeTorrent          *self,
                                           TeErrorCategory     category,
                                           const char         *code,

@@ -587,7 +587,7 @@ te_torrent_dup_trackers (TeTorrent *self)
         }
       return out;
     }
-  tiers = self->metainfo ? te_metainfo_get_tiers (self->metainfo) : self->magnet_trackers;
+  tiers = _te_torrent_get_tiers (self);
   for (guint t = 0; t < tiers->len; t++)
     {
       GPtrArray *tier = g_ptr_array_index (tiers, t);

@@ -86,6 +86,7 @@ te_torrent_finalize (GObject *object)
   g_clear_pointer (&self->layer_fetches, g_ptr_array_unref);
   g_clear_pointer (&self->super_seed, te_super_seed_free);
   g_clear_pointer (&self->magnet_trackers, g_ptr_array_unref);
+  g_clear_pointer (&self->tracker_tiers, g_ptr_array_unref);
   g_clear_pointer (&self->picker, te_picker_free);
   g_clear_pointer (&self->choker, te_choker_free);
   g_clear_pointer (&self->have, te_bitfield_free);
@@ -350,7 +351,7 @@ announcer_error_cb (TeAnnouncer  *announcer,
 static void
 ensure_announcer (TeTorrent *self)
 {
-  GPtrArray *tiers = self->metainfo ? te_metainfo_get_tiers (self->metainfo) : self->magnet_trackers;
+  GPtrArray *tiers = _te_torrent_get_tiers (self);
 
   if (self->announcer != NULL || tiers->len == 0)
     return;
@@ -401,6 +402,29 @@ emit_stopped_idle (gpointer data)
 {
   g_signal_emit (TE_TORRENT (data), signals[SIGNAL_STOPPED], 0);
   return G_SOURCE_REMOVE;
+}
+
+/* The tracker list changed: retire the announcer (its `stopped` announces go
+ * out on their own) and, when running, start one on the new list. */
+void
+_te_torrent_reset_announcer (TeTorrent *self)
+{
+  if (self->announcer)
+    {
+      g_signal_handlers_disconnect_by_data (self->announcer, self);
+      if (te_announcer_is_running (self->announcer))
+        te_announcer_stop (self->announcer);
+      g_clear_object (&self->announcer);
+    }
+  if (self->running)
+    {
+      ensure_announcer (self);
+      if (self->announcer)
+        {
+          update_announcer_stats (self);
+          te_announcer_start (self->announcer);
+        }
+    }
 }
 
 static void
@@ -1041,6 +1065,50 @@ te_torrent_set_limits (TeTorrent *self,
 {
   te_token_bucket_set_rate (&self->down_bucket, download);
   te_token_bucket_set_rate (&self->up_bucket, upload);
+}
+
+/**
+ * te_torrent_get_limits:
+ * @download: (out) (optional): bytes/s, 0 when the torrent has no limit of its own
+ * @upload: (out) (optional): bytes/s, 0 when the torrent has no limit of its own
+ */
+void
+te_torrent_get_limits (TeTorrent *self,
+                       guint64   *download,
+                       guint64   *upload)
+{
+  g_return_if_fail (TE_IS_TORRENT (self));
+
+  if (download)
+    *download = self->down_bucket.rate;
+  if (upload)
+    *upload = self->up_bucket.rate;
+}
+
+/**
+ * te_torrent_get_seed_limits:
+ * @ratio: (out) (optional): negative when the engine's setting applies, 0 for none
+ * @seed_time_ms: (out) (optional): negative when the engine's setting applies, 0 for none
+ */
+void
+te_torrent_get_seed_limits (TeTorrent *self,
+                            double    *ratio,
+                            gint64    *seed_time_ms)
+{
+  g_return_if_fail (TE_IS_TORRENT (self));
+
+  if (ratio)
+    *ratio = self->seed_ratio;
+  if (seed_time_ms)
+    *seed_time_ms = self->seed_time_ms;
+}
+
+gboolean
+te_torrent_get_sequential (TeTorrent *self)
+{
+  g_return_val_if_fail (TE_IS_TORRENT (self), FALSE);
+
+  return self->sequential;
 }
 
 /**

@@ -12,6 +12,15 @@
 
 G_BEGIN_DECLS
 
+#define TE_TORRENT_ERROR (te_torrent_error_quark ())
+GQuark te_torrent_error_quark (void);
+
+typedef enum {
+  TE_TORRENT_ERROR_INVALID_TRACKER,   /* not an http(s)/udp URL, or too many */
+  TE_TORRENT_ERROR_TRACKER_EXISTS,
+  TE_TORRENT_ERROR_NO_TRACKER,        /* not one of the torrent's trackers */
+} TeTorrentError;
+
 #define TE_TYPE_TORRENT (te_torrent_get_type ())
 G_DECLARE_FINAL_TYPE (TeTorrent, te_torrent, TE, TORRENT, GObject)
 
@@ -165,6 +174,24 @@ void            te_torrent_set_file_priority (TeTorrent           *self,
 void            te_torrent_set_limits       (TeTorrent            *self,
                                              guint64               download,
                                              guint64               upload);
+void            te_torrent_get_limits       (TeTorrent            *self,
+                                             guint64              *download,
+                                             guint64              *upload);
+void            te_torrent_get_seed_limits  (TeTorrent            *self,
+                                             double               *ratio,
+                                             gint64               *seed_time_ms);
+gboolean        te_torrent_get_sequential   (TeTorrent            *self);
+gboolean        te_torrent_add_tracker      (TeTorrent            *self,
+                                             const char           *url,
+                                             int                   tier,
+                                             GError              **error);
+gboolean        te_torrent_remove_tracker   (TeTorrent            *self,
+                                             const char           *url,
+                                             GError              **error);
+gboolean        te_torrent_replace_tracker  (TeTorrent            *self,
+                                             const char           *old_url,
+                                             const char           *new_url,
+                                             GError              **error);
 void            te_torrent_set_super_seeding (TeTorrent           *self,
                                               gboolean             enabled);
 void            te_torrent_add_peer         (TeTorrent            *self,

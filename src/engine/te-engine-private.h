@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "te-ban-manager.h"
+#include "te-engine.h"
+#include "te-token-bucket.h"
+
+G_BEGIN_DECLS
+
+/* Shared by te-engine.c and the files that split its work (te-engine-add.c,
+ * te-engine-move.c, te-engine-settings.c). */
+struct _TeEngine
+{
+  GObject           parent_instance;
+
+  TeEngineSettings  settings;
+  guint8            peer_id[20];
+  GSocketService   *service;
+  guint16           port;
+  SoupSession      *soup;
+  TeBanManager     *bans;
+  TeTokenBucket     down_bucket;
+  TeTokenBucket     up_bucket;
+  GPtrArray        *torrents;
+  GPtrArray        *pending;        /* incoming peers before their handshake */
+  TeQueueManager   *queue;
+  GQueue            checks;         /* torrents waiting to check their data */
+  guint             checks_running;
+  guint             tick_id;
+  guint             ticks;
+  TeEngineStats     stats;
+  guint64           removed_down;   /* session totals of removed torrents */
+  guint64           removed_up;
+};
+
+void _te_engine_announce_added (TeEngine  *self,
+                                TeTorrent *torrent);
+void _te_engine_apply_limits   (TeEngine  *self);
+
+G_END_DECLS
