@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "te-choker.h"
+#include "te-rand.h"
 
 /* The choker (BEP 3, as libtorrent and Transmission do it), every 10 s:
  *
@@ -37,7 +38,7 @@ struct _TeChoker {
   guint     regular_slots;
   guint64   n_calls;
   gpointer  optimistic;
-  GRand    *rand;
+  TeRand    rand;
 };
 
 typedef struct {
@@ -52,7 +53,7 @@ te_choker_new (guint regular_slots)
   TeChoker *c = g_new0 (TeChoker, 1);
 
   c->regular_slots = regular_slots;
-  c->rand = g_rand_new_with_seed (g_random_int ());
+  te_rand_init (&c->rand, g_random_int ());
   return c;
 }
 
@@ -61,7 +62,6 @@ te_choker_free (TeChoker *c)
 {
   if (c == NULL)
     return;
-  g_rand_free (c->rand);
   g_free (c);
 }
 
@@ -123,7 +123,7 @@ choose_optimistic (TeChoker     *c,
         }
       if (total == 0)
         return -1;
-      r = g_rand_int_range (c->rand, 0, total);
+      r = te_rand_int_range (&c->rand, 0, total);
     }
   g_assert_not_reached ();
   return -1;
@@ -162,7 +162,7 @@ te_choker_rechoke (TeChoker     *c,
         {
           ranked[n_ranked].index = i;
           ranked[n_ranked].rate = rate_of (&peers[i], seeding);
-          ranked[n_ranked].tie = g_rand_int (c->rand);
+          ranked[n_ranked].tie = te_rand_int (&c->rand);
           n_ranked++;
         }
     }
@@ -215,7 +215,7 @@ struct _TeSuperSeed {
   guint32    *seen;        /* announcements seen per piece */
   guint32    *n_offered;   /* peers whose outstanding offer is this piece */
   GHashTable *peers;       /* peer → SeedPeer */
-  GRand      *rand;
+  TeRand      rand;
 };
 
 TeSuperSeed *
@@ -227,7 +227,7 @@ te_super_seed_new (guint n_pieces)
   s->seen = g_new0 (guint32, MAX (n_pieces, 1));
   s->n_offered = g_new0 (guint32, MAX (n_pieces, 1));
   s->peers = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  s->rand = g_rand_new_with_seed (g_random_int ());
+  te_rand_init (&s->rand, g_random_int ());
   return s;
 }
 
@@ -239,7 +239,6 @@ te_super_seed_free (TeSuperSeed *s)
   g_hash_table_unref (s->peers);
   g_free (s->n_offered);
   g_free (s->seen);
-  g_rand_free (s->rand);
   g_free (s);
 }
 
@@ -249,7 +248,7 @@ static guint
 choose_piece (TeSuperSeed      *s,
               const TeBitfield *peer_has)
 {
-  guint start = g_rand_int_range (s->rand, 0, s->n_pieces);
+  guint start = te_rand_int_range (&s->rand, 0, s->n_pieces);
   guint best = G_MAXUINT;
   guint64 best_key = G_MAXUINT64;
 

@@ -20,7 +20,7 @@ typedef struct {
   gboolean unchoked;
 } TeChokerPeer;
 
-/* BEP 3 tit-for-tat. Randomness comes from a per-object GRand seeded with
+/* BEP 3 tit-for-tat. Randomness comes from a per-object TeRand seeded with
  * g_random_int(): g_random_set_seed() before te_choker_new() makes it repeatable. */
 typedef struct _TeChoker TeChoker;
 

@@ -66,8 +66,7 @@ add_common (TeEngine           *self,
   torrent->sequential = options->sequential;
   for (guint i = 0; options->wanted && i < options->n_wanted; i++)
     if (!options->wanted[i])
-      g_hash_table_insert (torrent->file_priorities, GUINT_TO_POINTER (i),
-                           GUINT_TO_POINTER (TE_PRIORITY_SKIP + 1));
+      _te_torrent_store_file_priority (torrent, i, TE_PRIORITY_SKIP);
   g_ptr_array_add (self->torrents, torrent);
   te_queue_manager_add (self->queue, torrent);
   return torrent;

@@ -601,7 +601,16 @@ _te_metainfo_parse_info (TeMetainfo     *self,
                        te_bvalue_length (pieces) / TE_SHA1_LEN, self->span, expected);
           return FALSE;
         }
-      self->v1_hashes = g_memdup2 (te_bvalue_get_string (pieces, NULL), te_bvalue_length (pieces));
+      /* Point into the kept info bytes rather than copy 20 bytes a piece. */
+      gsize info_start, info_end, pieces_start, pieces_end;
+      gboolean spans = te_bvalue_get_span (info, &info_start, &info_end)
+                       && te_bvalue_get_span (pieces, &pieces_start, &pieces_end);
+
+      g_assert (spans && pieces_end <= info_end);
+      self->v1_hashes = (const guint8 *) g_bytes_get_data (self->info, NULL)
+                        + (pieces_end - info_start) - te_bvalue_length (pieces);
+      g_assert (memcmp (self->v1_hashes, te_bvalue_get_string (pieces, NULL),
+                        te_bvalue_length (pieces)) == 0);
     }
   else
     expected = count_v2_pieces (self);

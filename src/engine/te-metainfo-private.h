@@ -22,7 +22,7 @@ struct _TeMetainfo
   guint       n_pieces;
   guint64     total_size;   /* real files only */
   guint64     span;         /* end of the piece space */
-  guint8     *v1_hashes;
+  const guint8 *v1_hashes;  /* inside @info */
   gboolean    layers_missing;
 
   GArray     *files;        /* TeFile */

@@ -25,7 +25,6 @@ te_metainfo_finalize (GObject *object)
   g_clear_pointer (&self->tiers, g_ptr_array_unref);
   g_clear_pointer (&self->web_seeds, g_strfreev);
   g_free (self->name);
-  g_free (self->v1_hashes);
   g_free (self->comment);
   g_free (self->created_by);
   g_free (self->source);

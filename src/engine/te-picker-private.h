@@ -2,6 +2,7 @@
 #pragma once
 
 #include "te-picker.h"
+#include "te-rand.h"
 
 G_BEGIN_DECLS
 
@@ -30,7 +31,7 @@ struct _TePicker {
   guint            n_pieces;
   TePieceSizeFunc  piece_size;
   gpointer         user_data;
-  GRand           *rand;
+  TeRand           rand;
   guint            max_blocks;
   gboolean         sequential;
 

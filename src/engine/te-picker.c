@@ -276,7 +276,7 @@ pick_random (TePicker *p,
   for (guint level = 0; level < N_LEVELS; level++)
     if (p->level_count[level] > 0)
       {
-        guint start = g_rand_int_range (p->rand, 0, p->n_pieces);
+        guint start = te_rand_int_range (&p->rand, 0, p->n_pieces);
 
         scan_range (p, k, level, start, p->n_pieces);
         scan_range (p, k, level, 0, start);
@@ -365,7 +365,7 @@ te_picker_new (guint           n_pieces,
   p->n_pieces = n_pieces;
   p->piece_size = piece_size;
   p->user_data = user_data;
-  p->rand = g_rand_new_with_seed (g_random_int ());
+  te_rand_init (&p->rand, g_random_int ());
   p->have = te_bitfield_new (n_pieces);
   p->prio = g_malloc (n_pieces);
   memset (p->prio, TE_PRIORITY_NORMAL, n_pieces);
@@ -383,7 +383,7 @@ te_picker_new (guint           n_pieces,
 
   for (guint i = 0; i < n_pieces; i++)
     {
-      guint j = g_rand_int_range (p->rand, 0, i + 1);
+      guint j = te_rand_int_range (&p->rand, 0, i + 1);
 
       p->max_blocks = MAX (p->max_blocks, n_blocks_for (piece_size (i, user_data)));
       p->order[i] = p->order[j];
@@ -413,7 +413,6 @@ te_picker_free (TePicker *p)
   g_free (p->avail);
   g_free (p->prio);
   te_bitfield_free (p->have);
-  g_rand_free (p->rand);
   g_free (p);
 }
 

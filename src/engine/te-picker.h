@@ -35,7 +35,7 @@ typedef guint32 (*TePieceSizeFunc) (guint    piece,
 
 /* The piece picker: which blocks to request from which peer. Pure logic, driven
  * by the peer and torrent code; peers are opaque pointers compared by identity.
- * Randomness comes from a per-picker GRand seeded with g_random_int(), so a test
+ * Randomness comes from a per-picker generator seeded with g_random_int(), so a test
  * makes it deterministic with g_random_set_seed() before te_picker_new(). */
 typedef struct _TePicker TePicker;
 

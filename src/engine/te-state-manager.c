@@ -3,6 +3,10 @@
 
 #include "config.h"
 
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
+
 #include <string.h>
 
 #include "te-hash.h"
@@ -165,6 +169,34 @@ set_time_or_null (JsonObject *doc,
     json_object_set_null_member (doc, field);
 }
 
+/* What te_state_manager_build_document() writes; the rest of a loaded
+ * document is kept as it was. */
+static const char * const known_members[] = {
+  "version", "infoHash", "infoHashV2", "name", "totalSize", "pieceLength", "totalPieces",
+  "completedPieces", "bitfield", "downloadedBytes", "uploadedBytes", "state", "queuePosition",
+  "priority", "savePath", "files", "peers", "trackers", "limits", "addedAt", "completedAt",
+  "lastModified", "magnet", NULL,
+};
+
+/* Only the members a later version added need keeping: with 10,000 torrents,
+ * holding every loaded document would cost more than the torrents. */
+static JsonObject *
+unknown_members (JsonObject *doc)
+{
+  g_autoptr(GList) members = json_object_get_members (doc);
+  JsonObject *unknown = NULL;
+
+  for (GList *l = members; l; l = l->next)
+    {
+      if (g_strv_contains (known_members, l->data))
+        continue;
+      if (unknown == NULL)
+        unknown = json_object_new ();
+      json_object_set_member (unknown, l->data, json_node_copy (json_object_get_member (doc, l->data)));
+    }
+  return unknown;
+}
+
 /**
  * te_state_manager_build_document:
  * @base: (nullable): a document loaded earlier, whose unknown fields are kept
@@ -251,8 +283,7 @@ te_state_manager_build_document (TeTorrent  *t,
   for (guint i = 0; meta && i < te_metainfo_get_n_files (meta); i++)
     {
       const TeFile *f = te_metainfo_get_file (meta, i);
-      gpointer v = g_hash_table_lookup (t->file_priorities, GUINT_TO_POINTER (i));
-      TePriority p = v ? (TePriority) (GPOINTER_TO_UINT (v) - 1) : TE_PRIORITY_NORMAL;
+      TePriority p = _te_torrent_file_priority (t, i);
       JsonObject *fo = json_object_new ();
 
       json_object_set_string_member (fo, "path", f->path);
@@ -837,7 +868,7 @@ restore_one (TeStateManager *self,
     Entry *e = track (self, t);
 
     g_clear_pointer (&e->base, json_object_unref);
-    e->base = json_object_ref (doc);
+    e->base = unknown_members (doc);
     e->torrent_saved = TRUE;
     save_or_mark (e, r->from_backup);  /* a bad newest file is replaced */
   }
@@ -890,6 +921,12 @@ loaded_cb (GObject      *source,
       restored++;
     }
   self->restoring = FALSE;
+  g_clear_pointer (&records, g_ptr_array_unref);
+#ifdef HAVE_MALLOC_TRIM
+  /* The documents were parsed on worker threads, whose malloc arenas keep
+   * what was freed: give the space of a large restore back to the system. */
+  malloc_trim (0);
+#endif
   g_task_return_int (task, restored);
 }
 

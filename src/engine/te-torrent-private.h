@@ -201,6 +201,12 @@ struct _TeTorrent
 /* te-torrent.c */
 void      _te_torrent_update_state       (TeTorrent          *self);
 GPtrArray *_te_torrent_get_tiers         (TeTorrent          *self);
+TePriority _te_torrent_file_priority     (TeTorrent          *self,
+                                          guint               index);
+void      _te_torrent_store_file_priority (TeTorrent         *self,
+                                          guint               index,
+                                          TePriority          priority);
+void      _te_piece_buf_free             (gpointer            data);
 void      _te_torrent_set_tiers          (TeTorrent          *self,
                                           GPtrArray          *tiers);
 void      _te_torrent_reset_announcer    (TeTorrent          *self);

@@ -459,7 +459,6 @@ te_torrent_dup_files (TeTorrent *self)
       const TeFile *f = te_metainfo_get_file (meta, i);
       TeFileInfo *info;
       guint64 pl = te_metainfo_get_piece_length (meta);
-      gpointer prio = g_hash_table_lookup (self->file_priorities, GUINT_TO_POINTER (i));
 
       if (f->attrs & TE_FILE_ATTR_PAD)
         continue;
@@ -467,7 +466,7 @@ te_torrent_dup_files (TeTorrent *self)
       info->path = g_strdup (f->path);
       info->length = f->length;
       info->offset = f->offset;
-      info->priority = prio ? (TePriority) (GPOINTER_TO_UINT (prio) - 1) : TE_PRIORITY_NORMAL;
+      info->priority = _te_torrent_file_priority (self, i);
       for (guint64 p = f->offset / pl; f->length > 0 && self->have && p <= (f->offset + f->length - 1) / pl; p++)
         if (te_bitfield_get (self->have, (guint) p))
           {

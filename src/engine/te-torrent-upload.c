@@ -152,8 +152,9 @@ piece_read_cb (GObject      *source,
   g_autoptr(GBytes) data = te_storage_read_block_finish (TE_STORAGE (source), result, &error);
   g_autoptr(GPtrArray) waiting = NULL;
 
-  g_hash_table_steal_extended (self->reads, GUINT_TO_POINTER (op->piece), NULL,
-                               (gpointer *) &waiting);
+  if (self->reads)
+    g_hash_table_steal_extended (self->reads, GUINT_TO_POINTER (op->piece), NULL,
+                                 (gpointer *) &waiting);
   if (data == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -200,7 +201,12 @@ _te_torrent_serve (TeTorrent *self,
 
       if (piece == NULL)
         {
-          GPtrArray *waiting = g_hash_table_lookup (self->reads, GUINT_TO_POINTER (b->piece));
+          GPtrArray *waiting;
+
+          if (self->reads == NULL)
+            self->reads = g_hash_table_new_full (NULL, NULL, NULL,
+                                                 (GDestroyNotify) g_ptr_array_unref);
+          waiting = g_hash_table_lookup (self->reads, GUINT_TO_POINTER (b->piece));
 
           if (waiting == NULL)
             {

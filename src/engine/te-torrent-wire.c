@@ -192,6 +192,8 @@ remove_incoming_waits (TeTorrent *self,
   GHashTableIter iter;
   gpointer value;
 
+  if (self->reads == NULL)
+    return;
   g_hash_table_iter_init (&iter, self->reads);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_remove (value, slot);
@@ -596,9 +598,11 @@ handle_piece (TeTorrent       *self,
 
   if (te_bitfield_get (self->have, msg->index))
     return TRUE;
-  pb = g_hash_table_lookup (self->pieces, GUINT_TO_POINTER (msg->index));
+  pb = self->pieces ? g_hash_table_lookup (self->pieces, GUINT_TO_POINTER (msg->index)) : NULL;
   if (pb == NULL)
     {
+      if (self->pieces == NULL)
+        self->pieces = g_hash_table_new_full (NULL, NULL, NULL, _te_piece_buf_free);
       if (self->buffers == NULL)
         self->buffers = buffer_pool_new (te_metainfo_get_piece_length (self->metainfo));
       pb = g_new0 (PieceBuf, 1);

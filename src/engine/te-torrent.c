@@ -41,8 +41,8 @@ known_peer_free (gpointer data)
   g_free (k);
 }
 
-static void
-piece_buf_free (gpointer data)
+void
+_te_piece_buf_free (gpointer data)
 {
   PieceBuf *pb = data;
 
@@ -168,9 +168,6 @@ te_torrent_init (TeTorrent *self)
 {
   self->peers = g_ptr_array_new_with_free_func (g_object_unref);
   self->known = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, known_peer_free);
-  self->pieces = g_hash_table_new_full (NULL, NULL, NULL, piece_buf_free);
-  self->reads = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
-  self->file_priorities = g_hash_table_new (NULL, NULL);
   self->magnet_trackers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   self->choker = te_choker_new (4);
   self->cancellable = g_cancellable_new ();
@@ -587,13 +584,27 @@ piece_size_cb (guint    piece,
   return te_metainfo_get_piece_size (TE_METAINFO (user_data), piece);
 }
 
-static TePriority
-file_priority (TeTorrent *self,
-               guint      index)
+/* The tables of in-flight pieces, reads and file priorities are made when
+ * first needed: most of 10,000 torrents are idle seeds that never use them. */
+TePriority
+_te_torrent_file_priority (TeTorrent *self,
+                           guint      index)
 {
-  gpointer v = g_hash_table_lookup (self->file_priorities, GUINT_TO_POINTER (index));
+  gpointer v = self->file_priorities
+               ? g_hash_table_lookup (self->file_priorities, GUINT_TO_POINTER (index)) : NULL;
 
   return v ? (TePriority) (GPOINTER_TO_UINT (v) - 1) : TE_PRIORITY_NORMAL;
+}
+
+void
+_te_torrent_store_file_priority (TeTorrent  *self,
+                                 guint       index,
+                                 TePriority  priority)
+{
+  if (self->file_priorities == NULL)
+    self->file_priorities = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (self->file_priorities, GUINT_TO_POINTER (index),
+                       GUINT_TO_POINTER (priority + 1));
 }
 
 /* A piece takes the highest priority of the files with bytes in it; it is
@@ -609,7 +620,7 @@ apply_priorities (TeTorrent *self)
   for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
     {
       const TeFile *f = te_metainfo_get_file (meta, i);
-      TePriority p = file_priority (self, i);
+      TePriority p = _te_torrent_file_priority (self, i);
 
       if (f->length == 0 || (f->attrs & TE_FILE_ATTR_PAD) || p == TE_PRIORITY_SKIP)
         continue;
@@ -1045,8 +1056,7 @@ te_torrent_set_file_priority (TeTorrent  *self,
                               TePriority  priority)
 {
   g_return_if_fail (priority <= TE_PRIORITY_HIGH);
-  g_hash_table_insert (self->file_priorities, GUINT_TO_POINTER (file_index),
-                       GUINT_TO_POINTER (priority + 1));
+  _te_torrent_store_file_priority (self, file_index, priority);
   _te_torrent_priorities_changed (self);
 }
 
