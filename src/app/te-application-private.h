@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "te-application.h"
+#include "te-state-manager.h"
+
+G_BEGIN_DECLS
+
+struct _TeApplication
+{
+  AdwApplication  parent_instance;
+
+  GSettings      *settings;        /* the engine's keys */
+  GSettings      *app_settings;    /* .App: notifications, suspend, add dialog */
+  GSettings      *remote_settings; /* .Remote */
+  TeEngine       *engine;
+  TeStateManager *state;
+  char           *state_dir;
+  GPtrArray      *pending_files;   /* GFile opened before the engine was ready */
+  guint           inhibit_cookie;
+  guint           n_downloading;
+  guint           stop_timeout_id;
+  guint           sigterm_id;
+  guint           sigint_id;
+  guint           ready : 1;
+  guint           stopping : 1;
+  guint           stopped : 1;
+};
+
+void  _te_application_engine_init     (TeApplication *self);
+void  _te_application_engine_start    (TeApplication *self);
+void  _te_application_engine_stop     (TeApplication *self);
+void  _te_application_report          (TeApplication *self,
+                                       const char    *message);
+void  _te_application_update_inhibit  (TeApplication *self);
+
+G_END_DECLS
