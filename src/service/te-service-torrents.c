@@ -449,7 +449,7 @@ _te_route_torrents_add (TeCall *call)
   const char *type = soup_message_headers_get_content_type (h, NULL);
   g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (call->msg));
   g_autoptr(GError) error = NULL;
-  TeApiAddRequest req;
+  TeApiAddRequest req = { 0 };
 
   if (type && g_ascii_strcasecmp (type, "multipart/form-data") == 0)
     {

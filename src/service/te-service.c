@@ -560,23 +560,31 @@ add_cors (TeService         *self,
     soup_message_headers_replace (resp, "Access-Control-Expose-Headers", "Retry-After, X-Transmission-Session-Id");
 }
 
+/* Over the limit, the rest of the body is read and thrown away (libsoup has
+ * no way to stop reading short of dropping the connection, and the client is
+ * owed its 413); memory stays bounded either way. */
+static void
+discard_body (TeService         *self,
+              SoupServerMessage *msg)
+{
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  _te_service_reply_error (self, msg, 413, "payload_too_large", "The request body is too large");
+}
+
 static void
 got_chunk_cb (SoupServerMessage *msg,
               GBytes            *chunk,
-              gpointer           user_data)
+              TeService         *self)
 {
-  gsize limit = GPOINTER_TO_SIZE (user_data);
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  gsize limit = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "te-limit"));
+  gsize seen = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "te-seen")) + g_bytes_get_size (chunk);
 
-  /* A chunked body has no length up front: stop reading once past the limit. */
-  if ((gsize) body->length > limit)
+  g_object_set_data (G_OBJECT (msg), "te-seen", GSIZE_TO_POINTER (seen));
+  if (seen > limit && soup_server_message_get_status (msg) != 413)
     {
-      GSocket *socket = soup_server_message_get_socket (msg);
-
-      g_debug ("Request body over %" G_GSIZE_FORMAT " bytes: dropping the connection", limit);
-      g_signal_handlers_disconnect_by_func (msg, got_chunk_cb, user_data);
-      if (socket)
-        g_socket_shutdown (socket, TRUE, TRUE, NULL);
+      g_debug ("Request body over %" G_GSIZE_FORMAT " bytes: discarding it", limit);
+      discard_body (self, msg);
     }
 }
 
@@ -635,11 +643,11 @@ early_handler_cb (SoupServer        *server,
   if (soup_message_headers_get_encoding (req) == SOUP_ENCODING_CONTENT_LENGTH
       && (gsize) soup_message_headers_get_content_length (req) > limit)
     {
-      _te_service_reply_error (self, msg, 413, "payload_too_large", "The request body is too large");
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      discard_body (self, msg);
       return;
     }
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), GSIZE_TO_POINTER (limit));
+  g_object_set_data (G_OBJECT (msg), "te-limit", GSIZE_TO_POINTER (limit));
+  g_signal_connect_object (msg, "got-chunk", G_CALLBACK (got_chunk_cb), self, 0);
 
   if (!(route->flags & (TE_ROUTE_PUBLIC | TE_ROUTE_BASIC_AUTH))
       && !token_ok (self, (token = bearer_token (msg, route, query))))
