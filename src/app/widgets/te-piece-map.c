@@ -102,6 +102,7 @@ te_piece_map_snapshot (GtkWidget   *widget,
   guint n_cells;
   double cell_w, cell_h;
   const guint8 *bytes;
+  gsize n_bytes;
   GdkRGBA color;
   cairo_t *cr;
 
@@ -121,12 +122,13 @@ te_piece_map_snapshot (GtkWidget   *widget,
 
   /* One piece a cell when they fit; the cells then stretch to fill rows. */
   n_cells = MIN (n_pieces, cols * rows);
-  if (n_cells < cols)
-    cols = n_cells;
   rows = (n_cells + cols - 1) / cols;
+  /* As few columns as those rows need: the last row is (nearly) full. */
+  cols = (n_cells + rows - 1) / rows;
   cell_w = (double) width / cols;
   cell_h = (double) height / rows;
-  bytes = te_bitfield_bytes (have, NULL);
+  bytes = te_bitfield_bytes (have, &n_bytes);
+  g_assert (n_bytes >= (n_pieces + 7) / 8);
 
   for (guint c = 0; c < n_cells; c++)
     {
