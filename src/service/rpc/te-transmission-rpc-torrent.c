@@ -297,32 +297,6 @@ set_limits (TeRpcCall  *call,
   te_torrent_set_limits (entry->torrent, down, up);
 }
 
-static void
-set_seed_ratio (TeRpcEntry *entry,
-                gboolean    have_limit,
-                double      limit,
-                gboolean    have_mode,
-                gint64      mode)
-{
-  double ratio;
-  gint64 time_ms;
-
-  te_torrent_get_seed_limits (entry->torrent, &ratio, &time_ms);
-  if (ratio > 0)
-    entry->ratio_limit = ratio;
-  if (have_limit)
-    entry->ratio_limit = limit;
-  if (!have_mode)
-    mode = ratio < 0 ? TE_RPC_RATIO_GLOBAL : ratio > 0 ? TE_RPC_RATIO_SINGLE : TE_RPC_RATIO_UNLIMITED;
-  if (mode == TE_RPC_RATIO_GLOBAL)
-    ratio = -1;
-  else if (mode == TE_RPC_RATIO_UNLIMITED)
-    ratio = 0;
-  else
-    ratio = entry->ratio_limit;
-  te_torrent_set_seed_limits (entry->torrent, ratio, time_ms);
-}
-
 static gboolean
 set_trackers (TeRpcCall  *call,
               TeRpcEntry *entry)
@@ -446,6 +420,11 @@ _te_rpc_torrent_set (TeRpcCall *call)
     _te_rpc_call_fail (call, "“seedRatioLimit” must be between 0 and 1000000");
   if (call->result == NULL && have_mode && (mode < 0 || mode > 2))
     _te_rpc_call_fail (call, "“seedRatioMode” must be 0, 1 or 2");
+  /* te_torrent_set_seed_limits() is declared but the engine does not define
+   * it yet: refuse rather than ignore. */
+  if (call->result == NULL && (have_ratio || have_mode))
+    _te_rpc_call_fail (call, "per-torrent seed ratio limits are not supported yet; "
+                       "use the session's seedRatioLimit");
   if (call->result == NULL && have_position && position < 0)
     _te_rpc_call_fail (call, "“queuePosition” must not be negative");
   if (call->result == NULL && have_priority && (priority < -1 || priority > 1))
@@ -468,8 +447,6 @@ _te_rpc_torrent_set (TeRpcCall *call)
       if (have_down || have_down_on || have_up || have_up_on)
         set_limits (call, entry, have_down, down_kbps, have_down_on, down_on,
                     have_up, up_kbps, have_up_on, up_on);
-      if (have_ratio || have_mode)
-        set_seed_ratio (entry, have_ratio, ratio, have_mode, mode);
       if (have_position)
         te_engine_set_queue_position (self->engine, entry->torrent, (guint) MIN (position, G_MAXUINT));
       if (have_priority)
