@@ -603,10 +603,15 @@ te_event_hub_add_client (TeEventHub              *hub,
   g_ptr_array_add (hub->clients, c);
 }
 
+/* Clients being sent events (not those on their way out). */
 guint
 te_event_hub_get_n_clients (TeEventHub *hub)
 {
-  return hub->clients->len;
+  guint n = 0;
+
+  for (guint i = 0; i < hub->clients->len; i++)
+    n += !((Client *) g_ptr_array_index (hub->clients, i))->closing;
+  return n;
 }
 
 void
