@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 #include "te-hash.h"
@@ -193,6 +194,13 @@ read_thread (GTask        *task,
 
       g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (err),
                                "cannot read “%s”: %s", path, g_strerror (err));
+      return;
+    }
+  /* Devices and pipes could be read forever. */
+  if (!S_ISREG (st.st_mode))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                               "“%s” is not a regular file", path);
       return;
     }
   if (st.st_size > TE_METAINFO_MAX_SIZE)
