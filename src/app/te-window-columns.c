@@ -156,7 +156,7 @@ setup_cb (GtkSignalListItemFactory *factory,
   else
     {
       child = gtk_label_new (NULL);
-      gtk_label_set_xalign (GTK_LABEL (child), col->expand ? 0.0 : 1.0);
+      gtk_label_set_xalign (GTK_LABEL (child), col->sort_property != NULL ? 1.0 : 0.0);
       gtk_label_set_ellipsize (GTK_LABEL (child), PANGO_ELLIPSIZE_END);
       if (!col->expand)
         gtk_widget_add_css_class (child, "numeric");
