@@ -8,9 +8,13 @@
 #include <string.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
+#include <gnutls/crypto.h>
 
+#include "te-auth.h"
 #include "te-cli.h"
 #include "te-engine.h"
+#include "te-service.h"
+#include "te-service-settings.h"
 #include "te-file-state-store.h"
 #include "te-state-manager.h"
 #include "te-torrent.h"
@@ -31,6 +35,8 @@ typedef struct {
   char           *last_status;
   gboolean        stopping;
   int             status;
+  TeService      *service;
+  char           *settings_path;
 } Daemon;
 
 static void
@@ -266,6 +272,172 @@ watch_changed_cb (GFileMonitor      *monitor,
     }
 }
 
+/* The remote API */
+
+static void
+save_settings_thread (GTask        *task,
+                      gpointer      source,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  TeEngineSettings *settings = task_data;
+  const char *path = g_object_get_data (G_OBJECT (task), "path");
+  GError *error = NULL;
+
+  if (te_service_settings_save_file (settings, path, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+settings_saved_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_warning ("Cannot save the settings: %s", error->message);
+}
+
+static void
+free_settings (gpointer data)
+{
+  te_engine_settings_clear (data);
+  g_free (data);
+}
+
+/* Settings changed through the API are kept in settings.json (written atomically, off the main loop). */
+static void
+settings_changed_cb (TeService *service,
+                     Daemon    *d)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, settings_saved_cb, NULL);
+  TeEngineSettings *copy = g_new0 (TeEngineSettings, 1);
+
+  te_engine_settings_copy (copy, te_engine_get_settings (d->engine));
+  g_object_set_data_full (G_OBJECT (task), "path", g_strdup (d->settings_path), g_free);
+  g_task_set_task_data (task, copy, free_settings);
+  g_task_run_in_thread (task, save_settings_thread);
+}
+
+static char **
+env_list (const char * const *env,
+          const char         *name)
+{
+  const char *value = g_environ_getenv ((char **) env, name);
+  g_auto(GStrv) parts = NULL;
+  GPtrArray *list;
+
+  if (value == NULL || *value == '\0')
+    return NULL;
+  parts = g_strsplit (value, ",", -1);
+  list = g_ptr_array_new ();
+  for (guint i = 0; parts[i]; i++)
+    if (*g_strstrip (parts[i]))
+      g_ptr_array_add (list, g_strdup (parts[i]));
+  g_ptr_array_add (list, NULL);
+  return (char **) g_ptr_array_free (list, FALSE);
+}
+
+/* With no password configured, the first start makes one, keeps only its
+ * hash, and shows it once. */
+static char *
+stored_password_hash (const char  *state_dir,
+                      GError     **error)
+{
+  g_autofree char *path = g_build_filename (state_dir, "rpc-password-hash", NULL);
+  g_autofree char *hash = NULL;
+  g_autofree char *password = NULL;
+  guint8 raw[18];
+
+  if (g_file_get_contents (path, &hash, NULL, NULL))
+    return g_strdup (g_strstrip (hash));
+  if (gnutls_rnd (GNUTLS_RND_KEY, raw, sizeof raw) != 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "No random bytes for a password");
+      return NULL;
+    }
+  password = g_base64_encode (raw, sizeof raw);
+  for (char *p = password; *p; p++)
+    if (*p == '+' || *p == '/')
+      *p = 'x';
+  hash = te_auth_hash_password (password);
+  if (!g_file_set_contents_full (path, hash, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return NULL;
+  fprintf (stderr, "\nThe remote API has no password set (RPC_PASSWORD): one was made for it.\n"
+           "  user: the RPC_USERNAME value, or \"admin\"\n  password: %s\n"
+           "It is shown only this once; its hash is kept in %s.\n\n", password, path);
+  return g_steal_pointer (&hash);
+}
+
+static gboolean
+start_service (Daemon              *d,
+               const char * const  *env,
+               const char          *state_dir,
+               GError             **error)
+{
+  TeServiceConfig config;
+  const char *v;
+  gboolean ok;
+
+  te_service_config_init (&config);
+  if ((v = g_environ_getenv ((char **) env, "RPC_PORT")))
+    {
+      guint64 port;
+
+      if (!g_ascii_string_to_unsigned (v, 10, 0, 65535, &port, NULL))
+        {
+          g_set_error (error, TE_SERVICE_ERROR, TE_SERVICE_ERROR_CONFIG, "RPC_PORT “%s” is not a port", v);
+          te_service_config_clear (&config);
+          return FALSE;
+        }
+      config.port = (guint16) port;
+    }
+  if ((v = g_environ_getenv ((char **) env, "RPC_BIND_ADDRESS")))
+    {
+      g_free (config.bind_address);
+      config.bind_address = g_strdup (v);
+    }
+  config.username = g_strdup (g_environ_getenv ((char **) env, "RPC_USERNAME"));
+  if (config.username == NULL || *config.username == '\0')
+    {
+      g_free (config.username);
+      config.username = g_strdup ("admin");
+    }
+  if ((v = g_environ_getenv ((char **) env, "RPC_PASSWORD")) && *v)
+    config.password_hash = te_auth_hash_password (v);
+  else if ((v = g_environ_getenv ((char **) env, "RPC_PASSWORD_HASH")) && *v)
+    config.password_hash = g_strdup (v);
+  else if ((config.password_hash = stored_password_hash (state_dir, error)) == NULL)
+    {
+      te_service_config_clear (&config);
+      return FALSE;
+    }
+  config.secret_path = g_build_filename (state_dir, "rpc-secret", NULL);
+  config.allowed_hosts = env_list (env, "RPC_ALLOWED_HOSTS");
+  config.cors_origins = env_list (env, "RPC_CORS_ORIGINS");
+  config.tls_certificate = g_strdup (g_environ_getenv ((char **) env, "RPC_TLS_CERT"));
+  config.tls_key = g_strdup (g_environ_getenv ((char **) env, "RPC_TLS_KEY"));
+  d->service = te_service_new (d->engine, &config);
+  ok = te_service_start (d->service, error);
+  if (ok)
+    {
+      g_autoptr(JsonObject) data = json_object_new ();
+
+      json_object_set_string_member (data, "address", config.bind_address);
+      json_object_set_int_member (data, "port", te_service_get_port (d->service));
+      json_object_set_boolean_member (data, "tls", config.tls_certificate != NULL);
+      emit_event ("daemon:rpc", NULL, data);
+      g_signal_connect (d->service, "settings-changed", G_CALLBACK (settings_changed_cb), d);
+    }
+  else
+    g_clear_object (&d->service);
+  te_service_config_clear (&config);
+  return ok;
+}
+
 /* Life cycle */
 
 static void
@@ -308,6 +480,8 @@ flushed_cb (GObject      *source,
     }
   /* Saved as they run: stopping the torrents now must not be recorded. */
   g_clear_object (&d->state);
+  if (d->service)
+    te_service_stop (d->service);
   te_engine_stop (d->engine);
   /* The trackers are told we leave; give them a moment to answer. */
   g_timeout_add_seconds (2, quit_cb, d->loop);
@@ -348,11 +522,13 @@ te_cli_daemon (int    argc,
   g_autofree char *watch_dir = NULL;
   g_autofree char *download_dir = NULL;
   gint port = -1;
+  gboolean no_rpc = FALSE;
   GOptionEntry entries[] = {
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Where resume state is kept (default: the user data folder)", "DIR" },
     { "watch-dir", 0, 0, G_OPTION_ARG_FILENAME, &watch_dir, "Add .torrent and .magnet files dropped here", "DIR" },
     { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &download_dir, "Save new torrents here (default: DOWNLOAD_PATH)", "DIR" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Listening port (default: LISTEN_PORT or 51413)", "N" },
+    { "no-rpc", 0, 0, G_OPTION_ARG_NONE, &no_rpc, "Do not start the remote API", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -367,17 +543,30 @@ te_cli_daemon (int    argc,
   g_option_context_set_summary (context,
                                 "Run the engine headless. Settings come from the environment "
                                 "(DOWNLOAD_PATH, MAX_CONCURRENT_TORRENTS, …); events are printed "
-                                "on stdout as JSON lines; SIGTERM saves state and exits.");
+                                "on stdout as JSON lines; SIGTERM saves state and exits.\n\n"
+                                "The remote API (REST, WebSocket and Transmission RPC) runs unless --no-rpc:\n"
+                                "  RPC_PORT (9091), RPC_BIND_ADDRESS (127.0.0.1), RPC_USERNAME (admin),\n"
+                                "  RPC_PASSWORD (hashed at start) or RPC_PASSWORD_HASH, RPC_ALLOWED_HOSTS and\n"
+                                "  RPC_CORS_ORIGINS (comma-separated), RPC_TLS_CERT and RPC_TLS_KEY (PEM files).\n"
+                                "Without a password the first start makes a random one, prints it once on\n"
+                                "stderr and keeps only its hash in the state folder: the API is never open\n"
+                                "without credentials. Settings changed through the API are saved in\n"
+                                "settings.json in the state folder and loaded at start; the environment wins.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!te_cli_parse_options (context, &argc, &argv))
     return 1;
   if (argc != 1)
     return te_cli_fail ("daemon takes no arguments");
 
+  if (state_dir == NULL)
+    state_dir = g_build_filename (g_get_user_data_dir (), "torrentedge", "state", NULL);
+  d.settings_path = g_build_filename (state_dir, "settings.json", NULL);
   te_engine_settings_init (&settings);
-  if (!te_engine_settings_apply_environment (&settings, (const char * const *) env, &error))
+  if (!te_service_settings_load_file (&settings, d.settings_path, &error)
+      || !te_engine_settings_apply_environment (&settings, (const char * const *) env, &error))
     {
       te_engine_settings_clear (&settings);
+      g_free (d.settings_path);
       return te_cli_fail ("%s", error->message);
     }
   if (download_dir)
@@ -387,8 +576,6 @@ te_cli_daemon (int    argc,
     }
   if (port >= 0 && port <= 65535)
     settings.listen_port = (guint16) port;
-  if (state_dir == NULL)
-    state_dir = g_build_filename (g_get_user_data_dir (), "torrentedge", "state", NULL);
   if (g_mkdir_with_parents (state_dir, 0700) != 0
       || g_mkdir_with_parents (settings.download_path, 0755) != 0)
     {
@@ -421,6 +608,14 @@ te_cli_daemon (int    argc,
       else
         g_signal_connect (d.monitor, "changed", G_CALLBACK (watch_changed_cb), &d);
     }
+  if (!no_rpc && !start_service (&d, (const char * const *) env, state_dir, &error))
+    {
+      g_clear_object (&d.state);
+      te_engine_stop (d.engine);
+      g_object_unref (d.engine);
+      g_free (d.settings_path);
+      return te_cli_fail ("Cannot start the remote API: %s", error->message);
+    }
   te_state_manager_restore_async (d.state, NULL, restored_cb, &d);
   d.status_id = g_timeout_add_seconds (1, status_cb, &d);
   sigint = g_unix_signal_add (SIGINT, signal_cb, &d);
@@ -434,8 +629,15 @@ te_cli_daemon (int    argc,
   g_clear_handle_id (&d.scan_id, g_source_remove);
   g_clear_object (&d.monitor);
   g_clear_object (&d.state);
+  if (d.service)
+    {
+      g_signal_handlers_disconnect_by_data (d.service, &d);
+      te_service_stop (d.service);
+      g_clear_object (&d.service);
+    }
   g_signal_handlers_disconnect_by_data (d.engine, &d);
   g_object_unref (d.engine);
+  g_free (d.settings_path);
   g_free (d.watch_dir);
   g_free (d.last_status);
   return d.status;
