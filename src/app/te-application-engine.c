@@ -281,6 +281,7 @@ folders_ready_cb (GObject      *source,
   self->state = te_state_manager_new (self->engine, TE_STATE_STORE (store));
   g_signal_connect (self->state, "problem", G_CALLBACK (problem_cb), self);
   te_state_manager_restore_async (self->state, NULL, restored_cb, g_object_ref (self));
+  _te_application_remote_init (self);
 }
 
 void
@@ -325,6 +326,7 @@ flushed_cb (GObject      *source,
   /* Saved as they run: stopping the torrents now must not be recorded. */
   g_signal_handlers_disconnect_by_data (self->state, self);
   g_clear_object (&self->state);
+  _te_application_remote_stop (self);
   te_engine_stop (self->engine);
   /* The trackers are told we leave; give them a moment to answer. */
   self->stop_timeout_id = g_timeout_add_seconds (STOP_GRACE_S, stopped_cb, self);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "te-application.h"
+#include "te-service.h"
 #include "te-state-manager.h"
 
 G_BEGIN_DECLS
@@ -15,6 +16,7 @@ struct _TeApplication
   GSettings      *remote_settings; /* .Remote */
   TeEngine       *engine;
   TeStateManager *state;
+  TeService      *service;         /* remote control, while enabled */
   char           *state_dir;
   GPtrArray      *pending_files;   /* GFile opened before the engine was ready */
   guint           inhibit_cookie;
@@ -33,5 +35,8 @@ void  _te_application_engine_stop     (TeApplication *self);
 void  _te_application_report          (TeApplication *self,
                                        const char    *message);
 void  _te_application_update_inhibit  (TeApplication *self);
+void  _te_application_remote_init     (TeApplication *self);
+void  _te_application_remote_update   (TeApplication *self);
+void  _te_application_remote_stop     (TeApplication *self);
 
 G_END_DECLS

@@ -243,6 +243,7 @@ te_application_dispose (GObject *object)
   g_clear_handle_id (&self->stop_timeout_id, g_source_remove);
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_object (&self->service);
   g_clear_object (&self->state);
   if (self->engine)
     g_signal_handlers_disconnect_by_data (self->engine, self);
