@@ -478,6 +478,27 @@ test_trackers (void)
   te_test_rm_rf (dir);
 }
 
+/* An engine dropped while a check runs: the check's end finds the torrent
+ * cut off instead of reaching into the engine. */
+static void
+test_engine_gone (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-gone");
+  g_autoptr(TeMetainfo) meta = make_payload (dir, "g.bin", 400 * PIECE, 3);
+  TeEngine *engine = te_test_new_engine (3, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TeTorrent) t = NULL;
+
+  t = g_object_ref (te_engine_add_torrent (engine, meta, dir, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (te_torrent_get_state (t), ==, TE_TORRENT_STATE_CHECKING);
+  te_engine_stop (engine);
+  g_assert_finalize_object (engine);
+  te_test_spin (300);
+  g_assert_cmpint (te_torrent_get_state (t), !=, TE_TORRENT_STATE_SEEDING);
+  te_test_rm_rf (dir);
+}
+
 static void
 count_cb (TeEngine *engine,
           gpointer  user_data)
@@ -534,5 +555,6 @@ main (int   argc,
   g_test_add_func ("/te/engine/move-storage", test_move_storage);
   g_test_add_func ("/te/engine/trackers", test_trackers);
   g_test_add_func ("/te/engine/runtime-settings", test_runtime_settings);
+  g_test_add_func ("/te/engine/engine-gone", test_engine_gone);
   return g_test_run ();
 }

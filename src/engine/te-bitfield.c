@@ -113,7 +113,8 @@ const guint8 *
 te_bitfield_bytes (const TeBitfield *bf,
                    gsize            *len)
 {
-  *len = n_bytes (bf->n_bits);
+  if (len)
+    *len = n_bytes (bf->n_bits);
   return bf->bits;
 }
 

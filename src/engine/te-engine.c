@@ -87,6 +87,10 @@ te_engine_dispose (GObject *object)
   te_engine_stop (self);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   g_queue_clear (&self->checks);
+  /* Disk work may still hold torrents: it must find them cut off, not
+   * reach into an engine that is gone. */
+  for (guint i = 0; self->torrents && i < self->torrents->len; i++)
+    _te_torrent_detach (g_ptr_array_index (self->torrents, i));
   g_clear_object (&self->queue);
   g_clear_pointer (&self->torrents, g_ptr_array_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);

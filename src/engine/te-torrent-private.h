@@ -207,6 +207,7 @@ void      _te_torrent_store_file_priority (TeTorrent         *self,
                                           guint               index,
                                           TePriority          priority);
 void      _te_piece_buf_free             (gpointer            data);
+void      _te_torrent_detach             (TeTorrent          *self);
 void      _te_torrent_set_tiers          (TeTorrent          *self,
                                           GPtrArray          *tiers);
 void      _te_torrent_reset_announcer    (TeTorrent          *self);

@@ -157,7 +157,7 @@ piece_read_cb (GObject      *source,
                                  (gpointer *) &waiting);
   if (data == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->engine)
         _te_torrent_fail_io (self, g_steal_pointer (&error));
     }
   else

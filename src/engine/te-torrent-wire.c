@@ -490,13 +490,14 @@ piece_written_cb (GObject      *source,
     writes_changed (self);
   if (!te_storage_write_piece_finish (TE_STORAGE (source), result, &valid, &error))
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->picker)
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->picker
+          && self->engine)
         {
           te_picker_piece_failed (self->picker, op->piece);
           _te_torrent_fail_io (self, g_steal_pointer (&error));
         }
     }
-  else if (self->picker == NULL || self->state == TE_TORRENT_STATE_ERROR)
+  else if (self->picker == NULL || self->state == TE_TORRENT_STATE_ERROR || self->engine == NULL)
     ;
   else if (valid)
     _te_torrent_piece_verified (self, op->piece);

@@ -672,7 +672,7 @@ watched_files_cb (GObject      *source,
   self->watching_files = FALSE;
   if (!te_storage_check_files_finish (TE_STORAGE (source), result, &error)
       && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-      && self->running && source == (GObject *) self->storage)
+      && self->running && self->engine && source == (GObject *) self->storage)
     _te_torrent_fail_io (self, g_steal_pointer (&error));
 }
 
@@ -775,6 +775,8 @@ rechecked_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(TeRecheckResult) r = te_storage_recheck_finish (TE_STORAGE (source), result, &error);
 
+  if (self->engine == NULL)
+    return;
   _te_engine_check_done (self->engine, self);
   if (r == NULL)
     {
@@ -828,14 +830,25 @@ files_checked_cb (GObject      *source,
 
   if (!te_storage_check_files_finish (TE_STORAGE (source), result, &error))
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->engine == NULL)
         return;
       /* Something changed on disk since the state was saved: look at it all. */
       g_message ("%s: %s; checking the data", self->name, error->message);
       start_check (self);
       return;
     }
+  if (self->engine == NULL)
+    return;
   check_done (self, g_steal_pointer (&have));
+}
+
+/* The engine is being disposed: cancel what is in flight, and let callbacks
+ * that still come see that the torrent is cut off. */
+void
+_te_torrent_detach (TeTorrent *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  self->engine = NULL;
 }
 
 /**
@@ -1010,6 +1023,57 @@ te_torrent_recheck (TeTorrent *self)
   start_check (self);
 }
 
+/**
+ * te_torrent_set_save_path:
+ * @save_path: an absolute folder that already holds (some of) the data
+ *
+ * Points the torrent at @save_path without moving anything, then checks
+ * the data found there; use [method@Engine.move_storage_async] to move it.
+ *
+ * Returns: whether the path was taken (it must be absolute)
+ */
+gboolean
+te_torrent_set_save_path (TeTorrent   *self,
+                          const char  *save_path,
+                          GError     **error)
+{
+  g_autofree char *canonical = NULL;
+
+  g_return_val_if_fail (TE_IS_TORRENT (self), FALSE);
+  g_return_val_if_fail (save_path != NULL, FALSE);
+
+  if (!g_path_is_absolute (save_path))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not an absolute path", save_path);
+      return FALSE;
+    }
+  canonical = g_canonicalize_filename (save_path, NULL);
+  if (g_strcmp0 (canonical, self->save_path) == 0)
+    return TRUE;
+  if (self->running)
+    stop_running (self, "moving");
+  _te_torrent_set_storage_path (self, canonical);
+  if (self->metainfo)
+    start_check (self);
+  return TRUE;
+}
+
+/**
+ * te_torrent_announce_now:
+ *
+ * Asks the trackers for peers now instead of at their next interval, when
+ * the torrent runs.
+ */
+void
+te_torrent_announce_now (TeTorrent *self)
+{
+  g_return_if_fail (TE_IS_TORRENT (self));
+
+  if (self->announcer)
+    te_announcer_announce_now (self->announcer);
+}
+
 /* After the files moved: the storage is reopened at the new place. */
 void
 _te_torrent_set_storage_path (TeTorrent  *self,
@@ -1093,6 +1157,29 @@ te_torrent_get_limits (TeTorrent *self,
     *download = self->down_bucket.rate;
   if (upload)
     *upload = self->up_bucket.rate;
+}
+
+/**
+ * te_torrent_set_seed_limits:
+ * @ratio: stop seeding at this ratio; negative for the engine's setting, 0 for none
+ * @seed_time_ms: stop after seeding this long; negative for the engine's setting, 0 for none
+ *
+ * Raising a limit past what the torrent reached lets a completed torrent
+ * seed again when it is started.
+ */
+void
+te_torrent_set_seed_limits (TeTorrent *self,
+                            double     ratio,
+                            gint64     seed_time_ms)
+{
+  g_return_if_fail (TE_IS_TORRENT (self));
+
+  if (self->seed_ratio == ratio && self->seed_time_ms == seed_time_ms)
+    return;
+  self->seed_ratio = ratio;
+  self->seed_time_ms = seed_time_ms;
+  self->state_serial++;
+  _te_torrent_update_state (self);
 }
 
 /**

@@ -177,6 +177,10 @@ void            te_torrent_set_limits       (TeTorrent            *self,
 void            te_torrent_get_limits       (TeTorrent            *self,
                                              guint64              *download,
                                              guint64              *upload);
+gboolean        te_torrent_set_save_path    (TeTorrent            *self,
+                                             const char           *save_path,
+                                             GError              **error);
+void            te_torrent_announce_now     (TeTorrent            *self);
 void            te_torrent_get_seed_limits  (TeTorrent            *self,
                                              double               *ratio,
                                              gint64               *seed_time_ms);
