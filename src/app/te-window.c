@@ -266,9 +266,10 @@ te_window_close_request (GtkWindow *window)
 {
   TeWindow *self = TE_WINDOW (window);
 
-  /* Closing the window ends the app: save and stop the engine first. */
+  /* Closing the window ends the app: te_application_quit() saves, stops
+   * the engine and destroys the windows, this one included. */
   te_application_quit (self->app);
-  return GTK_WINDOW_CLASS (te_window_parent_class)->close_request (window);
+  return GDK_EVENT_STOP;
 }
 
 static void
