@@ -54,16 +54,26 @@ te_api_error_name (const GError *error)
   return "invalid_value";
 }
 
-/* json-glib's parser recurses: refuse deep nesting before it sees the text. */
+/* A first pass before json-glib sees the text: one object and nothing after
+ * it (json-glib 1.6 leaks what it built when text trails the value), nested
+ * no deeper than TE_API_MAX_DEPTH (its parser recurses). */
 static gboolean
-check_depth (const char *data,
-             gsize       len,
-             GError    **error)
+check_shape (const char  *data,
+             gsize        len,
+             GError     **error)
 {
   gboolean in_string = FALSE;
   guint depth = 0;
+  gsize i = 0;
 
-  for (gsize i = 0; i < len; i++)
+  while (i < len && g_ascii_isspace (data[i]))
+    i++;
+  if (i == len || data[i] != '{')
+    {
+      g_set_error_literal (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST, "The body must be a JSON object");
+      return FALSE;
+    }
+  for (; i < len; i++)
     {
       char c = data[i];
 
@@ -86,9 +96,16 @@ check_depth (const char *data,
               return FALSE;
             }
         }
-      else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
+      else if ((c == ']' || c == '}') && depth > 0 && --depth == 0)
+        break;
     }
+  for (i++; i < len; i++)
+    if (!g_ascii_isspace (data[i]))
+      {
+        g_set_error_literal (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST,
+                             "The body is not valid JSON: text after the object");
+        return FALSE;
+      }
   return TRUE;
 }
 
@@ -145,7 +162,7 @@ te_api_parse_object (const char  *content_type,
       g_set_error_literal (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST, "The body is not UTF-8");
       return NULL;
     }
-  if (!check_depth (data, len, error))
+  if (!check_shape (data, len, error))
     return NULL;
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, len, &local))
@@ -559,12 +576,23 @@ te_api_parse_add_multipart (const char       *content_type,
                             GError          **error)
 {
   g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_MULTIPART);
+  g_autoptr(GBytes) terminated = NULL;
   g_autoptr(SoupMultipart) multipart = NULL;
+  gsize body_len = g_bytes_get_size (body);
+  char *copy;
   int n;
 
   memset (req, 0, sizeof *req);
+  /* libsoup 3.2 looks for the end of a part's headers with strstr(): give
+   * it a terminating NUL so a part without one cannot make it read past
+   * the body (found by fuzz-api). */
+  copy = g_malloc (body_len + 1);
+  if (body_len)
+    memcpy (copy, g_bytes_get_data (body, NULL), body_len);
+  copy[body_len] = '\0';
+  terminated = g_bytes_new_take (copy, body_len);
   soup_message_headers_replace (headers, "Content-Type", content_type);
-  multipart = soup_multipart_new_from_message (headers, body);
+  multipart = soup_multipart_new_from_message (headers, terminated);
   if (multipart == NULL)
     {
       g_set_error_literal (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST, "The multipart body is malformed");
