@@ -216,18 +216,19 @@ items_changed_cb (GListModel  *model,
                   guint        added,
                   TeDashboard *self)
 {
-  guint n = g_list_model_get_n_items (model);
-
-  /* Follow exactly the torrents in the model now. */
-  unwatch_all (self);
-  for (guint i = 0; i < n; i++)
+  /* Follow exactly the torrents in the model, changing only the range that
+   * changed: thousands of torrents arrive one items-changed at a time. */
+  for (guint i = position; i < position + removed && i < self->watched->len; i++)
+    g_signal_handlers_disconnect_by_func (g_ptr_array_index (self->watched, i), state_changed_cb, self);
+  g_ptr_array_remove_range (self->watched, position, MIN (removed, self->watched->len - position));
+  for (guint i = 0; i < added; i++)
     {
-      TeTorrent *torrent = g_list_model_get_item (model, i);
+      TeTorrent *torrent = g_list_model_get_item (model, position + i);
 
       g_signal_connect (torrent, "state-changed", G_CALLBACK (state_changed_cb), self);
-      g_ptr_array_add (self->watched, torrent);
+      g_ptr_array_insert (self->watched, position + i, torrent);
     }
-  recount (self);
+  queue_recount (self);
 }
 
 /* Free space */
@@ -321,7 +322,9 @@ te_dashboard_constructed (GObject *object)
   g_signal_connect_object (self->engine, "notify::uploaded", G_CALLBACK (stats_notify_cb), self, 0);
   g_signal_connect_object (self->engine, "notify::peers-connected", G_CALLBACK (stats_notify_cb), self, 0);
   g_signal_connect_object (self->engine, "items-changed", G_CALLBACK (items_changed_cb), self, 0);
-  items_changed_cb (G_LIST_MODEL (self->engine), 0, 0, 0, self);
+  items_changed_cb (G_LIST_MODEL (self->engine), 0, 0,
+                    g_list_model_get_n_items (G_LIST_MODEL (self->engine)), self);
+  recount (self);
   update_figures (self);
   self->sample_id = g_timeout_add_seconds (1, sample_cb, self);
 }
