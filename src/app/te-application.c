@@ -145,6 +145,18 @@ about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* The manual, in the help browser; help:torrentedge is the installed help/C. */
+static void
+help_action (GSimpleAction *action,
+             GVariant      *param,
+             gpointer       user_data)
+{
+  TeApplication *self = user_data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  gtk_show_uri (window, "help:torrentedge", GDK_CURRENT_TIME);
+}
+
 static void
 show_torrent_action (GSimpleAction *action,
                      GVariant      *param,
@@ -160,6 +172,7 @@ show_torrent_action (GSimpleAction *action,
 static const GActionEntry app_actions[] = {
   { "quit", quit_action, NULL, NULL, NULL, { 0 } },
   { "preferences", preferences_action, NULL, NULL, NULL, { 0 } },
+  { "help", help_action, NULL, NULL, NULL, { 0 } },
   { "about", about_action, NULL, NULL, NULL, { 0 } },
   { "show-torrent", show_torrent_action, "s", NULL, NULL, { 0 } },
 };
@@ -178,6 +191,7 @@ te_application_startup (GApplication *app)
   TeApplication *self = TE_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *prefs_accels[] = { "<Control>comma", NULL };
+  static const char *help_accels[] = { "F1", NULL };
 
   G_APPLICATION_CLASS (te_application_parent_class)->startup (app);
 
@@ -185,6 +199,7 @@ te_application_startup (GApplication *app)
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", prefs_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.help", help_accels);
   te_window_set_accels (GTK_APPLICATION (self));
 
   _te_application_engine_init (self);
