@@ -79,46 +79,47 @@ te_cli_create (int    argc,
   g_auto(GStrv) web_seeds = NULL;
   gboolean v1 = FALSE, v2 = FALSE, hybrid = FALSE, private_ = FALSE, no_date = FALSE;
   GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Where to write the .torrent", "OUT" },
-    { "v1", 0, 0, G_OPTION_ARG_NONE, &v1, "BitTorrent v1 (the default; every client reads it)", NULL },
-    { "v2", 0, 0, G_OPTION_ARG_NONE, &v2, "BitTorrent v2 only", NULL },
-    { "hybrid", 0, 0, G_OPTION_ARG_NONE, &hybrid, "v1 and v2 in one torrent", NULL },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Where to write the .torrent"), N_("OUT") },
+    { "v1", 0, 0, G_OPTION_ARG_NONE, &v1, N_("BitTorrent v1 (the default; every client reads it)"), NULL },
+    { "v2", 0, 0, G_OPTION_ARG_NONE, &v2, N_("BitTorrent v2 only"), NULL },
+    { "hybrid", 0, 0, G_OPTION_ARG_NONE, &hybrid, N_("v1 and v2 in one torrent"), NULL },
     { "tracker", 't', 0, G_OPTION_ARG_STRING_ARRAY, &trackers,
-      "Tracker URL; each option is a tier, commas join URLs in one tier", "URL" },
-    { "web-seed", 'w', 0, G_OPTION_ARG_STRING_ARRAY, &web_seeds, "Web seed URL", "URL" },
+      N_("Tracker URL; each option is a tier, commas join URLs in one tier"), N_("URL") },
+    { "web-seed", 'w', 0, G_OPTION_ARG_STRING_ARRAY, &web_seeds, N_("Web seed URL"), N_("URL") },
     { "piece-size", 's', 0, G_OPTION_ARG_STRING, &piece_size_text,
-      "Piece size in bytes (K and M suffixes); chosen from the size when absent", "N" },
-    { "private", 'p', 0, G_OPTION_ARG_NONE, &private_, "Private torrent (no DHT or PEX)", NULL },
-    { "comment", 'c', 0, G_OPTION_ARG_STRING, &comment, "Comment", "TEXT" },
-    { "source", 0, 0, G_OPTION_ARG_STRING, &source, "Source tag (changes the info-hash)", "TEXT" },
-    { "no-date", 0, 0, G_OPTION_ARG_NONE, &no_date, "Leave out the creation date", NULL },
+      N_("Piece size in bytes (K and M suffixes); chosen from the size when absent"), N_("N") },
+    { "private", 'p', 0, G_OPTION_ARG_NONE, &private_, N_("Private torrent (no DHT or PEX)"), NULL },
+    { "comment", 'c', 0, G_OPTION_ARG_STRING, &comment, N_("Comment"), N_("TEXT") },
+    { "source", 0, 0, G_OPTION_ARG_STRING, &source, N_("Source tag (changes the info-hash)"), N_("TEXT") },
+    { "no-date", 0, 0, G_OPTION_ARG_NONE, &no_date, N_("Leave out the creation date"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("PATH");
+  /* Translators: the argument in --help, a placeholder for a file or folder. */
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("PATH"));
   g_autoptr(TeCreator) creator = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GError) error = NULL;
   CreateRun run = { 0 };
   guint32 piece_size = 0;
 
-  g_option_context_set_summary (context, "Make a .torrent from a file or a folder.");
+  g_option_context_set_summary (context, N_("Make a .torrent from a file or a folder."));
   g_option_context_add_main_entries (context, entries, NULL);
   if (!te_cli_parse_options (context, &argc, &argv))
     return 1;
   if (argc != 2)
-    return te_cli_fail ("create takes one file or folder");
+    return te_cli_fail (_("create takes one file or folder"));
   if (output == NULL)
-    return te_cli_fail ("create needs -o OUT.torrent");
+    return te_cli_fail (_("create needs -o OUT.torrent"));
   if (v1 + v2 + hybrid > 1)
-    return te_cli_fail ("choose one of --v1, --v2 and --hybrid");
+    return te_cli_fail (_("choose one of --v1, --v2 and --hybrid"));
   if (piece_size_text && !parse_size (piece_size_text, &piece_size))
-    return te_cli_fail ("--piece-size “%s” is not a size", piece_size_text);
+    return te_cli_fail (_("--piece-size “%s” is not a size"), piece_size_text);
   if (piece_size && (piece_size < TE_METAINFO_MIN_PIECE_SIZE
                      || piece_size > TE_METAINFO_MAX_PIECE_SIZE
                      || (piece_size & (piece_size - 1)) != 0))
-    return te_cli_fail ("--piece-size must be a power of two between 16K and 256M");
+    return te_cli_fail (_("--piece-size must be a power of two between 16K and 256M"));
   if (!g_file_test (argv[1], G_FILE_TEST_EXISTS))
-    return te_cli_fail ("%s: no such file or folder", argv[1]);
+    return te_cli_fail (_("%s: no such file or folder"), argv[1]);
 
   creator = te_creator_new (argv[1]);
   te_creator_set_version (creator, hybrid ? TE_TORRENT_HYBRID : v2 ? TE_TORRENT_V2 : TE_TORRENT_V1);
@@ -133,7 +134,7 @@ te_cli_create (int    argc,
       g_auto(GStrv) tier = g_strsplit (trackers[i], ",", -1);
 
       if (tier[0] == NULL || *tier[0] == 0)
-        return te_cli_fail ("--tracker needs a URL");
+        return te_cli_fail (_("--tracker needs a URL"));
       te_creator_add_tracker_tier (creator, (const char * const *) tier);
     }
   for (guint i = 0; web_seeds && web_seeds[i]; i++)
@@ -141,7 +142,7 @@ te_cli_create (int    argc,
 
   loop = g_main_loop_new (NULL, FALSE);
   run.loop = loop;
-  run.progress = te_cli_progress_new ("Hashing");
+  run.progress = te_cli_progress_new (_("Hashing"));
   te_creator_create_async (creator, progress_cb, &run, NULL, created_cb, &run);
   g_main_loop_run (loop);
   te_cli_progress_finish (run.progress);
@@ -163,12 +164,15 @@ te_cli_create (int    argc,
     g_autofree char *h1 = te_metainfo_dup_info_hash_hex (meta);
     g_autofree char *h2 = te_metainfo_dup_info_hash_v2_hex (meta);
 
-    printf ("Created %s: %u pieces of %u bytes\n", output, te_metainfo_get_n_pieces (meta),
-            te_metainfo_get_piece_length (meta));
+    guint n_pieces = te_metainfo_get_n_pieces (meta);
+
+    printf (g_dngettext (NULL, "Created %s: %u piece of %u bytes\n", "Created %s: %u pieces of %u bytes\n",
+                         n_pieces),
+            output, n_pieces, te_metainfo_get_piece_length (meta));
     if (h1)
-      printf ("Info-hash v1: %s\n", h1);
+      printf ("%s %s\n", _("Info-hash v1:"), h1);
     if (h2)
-      printf ("Info-hash v2: %s\n", h2);
+      printf ("%s %s\n", _("Info-hash v2:"), h2);
   }
   g_bytes_unref (run.torrent);
   return 0;

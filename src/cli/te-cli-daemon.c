@@ -206,7 +206,7 @@ mark_file (const char *path,
   g_autofree char *to = g_strconcat (path, suffix, NULL);
 
   if (g_rename (path, to) != 0)
-    g_warning ("Cannot rename “%s”: %s", path, g_strerror (errno));
+    g_warning (_("Cannot rename “%s”: %s"), path, g_strerror (errno));
 }
 
 static void
@@ -298,7 +298,7 @@ settings_saved_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_warning ("Cannot save the settings: %s", error->message);
+    g_warning (_("Cannot save the settings: %s"), error->message);
 }
 
 static void
@@ -356,7 +356,7 @@ stored_password_hash (const char  *state_dir,
     return g_strdup (g_strstrip (hash));
   if (gnutls_rnd (GNUTLS_RND_KEY, raw, sizeof raw) != 0)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "No random bytes for a password");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("No random bytes for a password"));
       return NULL;
     }
   password = g_base64_encode (raw, sizeof raw);
@@ -366,9 +366,13 @@ stored_password_hash (const char  *state_dir,
   hash = te_auth_hash_password (password);
   if (!g_file_set_contents_full (path, hash, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
     return NULL;
-  fprintf (stderr, "\nThe remote API has no password set (RPC_PASSWORD): one was made for it.\n"
-           "  user: the RPC_USERNAME value, or \"admin\"\n  password: %s\n"
-           "It is shown only this once; its hash is kept in %s.\n\n", password, path);
+  /* The “user:” and “password:” keys stay in English: scripts read the
+   * password from its line. */
+  fprintf (stderr, "\n%s\n", _("The remote API has no password set (RPC_PASSWORD): one was made for it."));
+  fprintf (stderr, "  user: %s\n", _("the RPC_USERNAME value, or \"admin\""));
+  fprintf (stderr, "  password: %s\n", password);
+  fprintf (stderr, _("It is shown only this once; its hash is kept in %s."), path);
+  fputs ("\n\n", stderr);
   return g_steal_pointer (&hash);
 }
 
@@ -389,7 +393,7 @@ start_service (Daemon              *d,
 
       if (!g_ascii_string_to_unsigned (v, 10, 0, 65535, &port, NULL))
         {
-          g_set_error (error, TE_SERVICE_ERROR, TE_SERVICE_ERROR_CONFIG, "RPC_PORT “%s” is not a port", v);
+          g_set_error (error, TE_SERVICE_ERROR, TE_SERVICE_ERROR_CONFIG, _("RPC_PORT “%s” is not a port"), v);
           te_service_config_clear (&config);
           return FALSE;
         }
@@ -451,7 +455,7 @@ restored_cb (GObject      *source,
   guint n = 0;
 
   if (!te_state_manager_restore_finish (TE_STATE_MANAGER (source), result, &n, &error))
-    g_warning ("Cannot restore saved torrents: %s", error->message);
+    g_warning (_("Cannot restore saved torrents: %s"), error->message);
   json_object_set_int_member (data, "torrents", n);
   emit_event ("daemon:ready", NULL, data);
   if (d->watch_dir)
@@ -475,7 +479,7 @@ flushed_cb (GObject      *source,
 
   if (!te_state_manager_flush_finish (TE_STATE_MANAGER (source), result, &error))
     {
-      g_warning ("Cannot save state: %s", error->message);
+      g_warning (_("Cannot save state: %s"), error->message);
       d->status = 1;
     }
   /* Saved as they run: stopping the torrents now must not be recorded. */
@@ -495,7 +499,7 @@ signal_cb (gpointer user_data)
   if (!d->stopping)
     {
       d->stopping = TRUE;
-      g_message ("Saving state and stopping");
+      g_message (_("Saving state and stopping"));
       te_state_manager_flush_async (d->state, NULL, flushed_cb, d);
     }
   return G_SOURCE_CONTINUE;
@@ -524,11 +528,11 @@ te_cli_daemon (int    argc,
   gint port = -1;
   gboolean no_rpc = FALSE;
   GOptionEntry entries[] = {
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "Where resume state is kept (default: the user data folder)", "DIR" },
-    { "watch-dir", 0, 0, G_OPTION_ARG_FILENAME, &watch_dir, "Add .torrent and .magnet files dropped here", "DIR" },
-    { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &download_dir, "Save new torrents here (default: DOWNLOAD_PATH)", "DIR" },
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Listening port (default: LISTEN_PORT or 51413)", "N" },
-    { "no-rpc", 0, 0, G_OPTION_ARG_NONE, &no_rpc, "Do not start the remote API", NULL },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, N_("Where resume state is kept (default: the user data folder)"), N_("DIR") },
+    { "watch-dir", 0, 0, G_OPTION_ARG_FILENAME, &watch_dir, N_("Add .torrent and .magnet files dropped here"), N_("DIR") },
+    { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &download_dir, N_("Save new torrents here (default: DOWNLOAD_PATH)"), N_("DIR") },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, N_("Listening port (default: LISTEN_PORT or 51413)"), N_("N") },
+    { "no-rpc", 0, 0, G_OPTION_ARG_NONE, &no_rpc, N_("Do not start the remote API"), NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -540,23 +544,24 @@ te_cli_daemon (int    argc,
   Daemon d = { 0 };
   guint sigint, sigterm;
 
+  /* Translators: the environment variable names and --no-rpc stay as they are. */
   g_option_context_set_summary (context,
-                                "Run the engine headless. Settings come from the environment "
-                                "(DOWNLOAD_PATH, MAX_CONCURRENT_TORRENTS, …); events are printed "
-                                "on stdout as JSON lines; SIGTERM saves state and exits.\n\n"
-                                "The remote API (REST, WebSocket and Transmission RPC) runs unless --no-rpc:\n"
-                                "  RPC_PORT (9091), RPC_BIND_ADDRESS (127.0.0.1), RPC_USERNAME (admin),\n"
-                                "  RPC_PASSWORD (hashed at start) or RPC_PASSWORD_HASH, RPC_ALLOWED_HOSTS and\n"
-                                "  RPC_CORS_ORIGINS (comma-separated), RPC_TLS_CERT and RPC_TLS_KEY (PEM files).\n"
-                                "Without a password the first start makes a random one, prints it once on\n"
-                                "stderr and keeps only its hash in the state folder: the API is never open\n"
-                                "without credentials. Settings changed through the API are saved in\n"
-                                "settings.json in the state folder and loaded at start; the environment wins.");
+                                N_("Run the engine headless. Settings come from the environment "
+                                   "(DOWNLOAD_PATH, MAX_CONCURRENT_TORRENTS, …); events are printed "
+                                   "on stdout as JSON lines; SIGTERM saves state and exits.\n\n"
+                                   "The remote API (REST, WebSocket and Transmission RPC) runs unless --no-rpc:\n"
+                                   "  RPC_PORT (9091), RPC_BIND_ADDRESS (127.0.0.1), RPC_USERNAME (admin),\n"
+                                   "  RPC_PASSWORD (hashed at start) or RPC_PASSWORD_HASH, RPC_ALLOWED_HOSTS and\n"
+                                   "  RPC_CORS_ORIGINS (comma-separated), RPC_TLS_CERT and RPC_TLS_KEY (PEM files).\n"
+                                   "Without a password the first start makes a random one, prints it once on\n"
+                                   "stderr and keeps only its hash in the state folder: the API is never open\n"
+                                   "without credentials. Settings changed through the API are saved in\n"
+                                   "settings.json in the state folder and loaded at start; the environment wins."));
   g_option_context_add_main_entries (context, entries, NULL);
   if (!te_cli_parse_options (context, &argc, &argv))
     return 1;
   if (argc != 1)
-    return te_cli_fail ("daemon takes no arguments");
+    return te_cli_fail (_("daemon takes no arguments"));
 
   if (state_dir == NULL)
     state_dir = g_build_filename (g_get_user_data_dir (), "torrentedge", "state", NULL);
@@ -580,7 +585,7 @@ te_cli_daemon (int    argc,
       || g_mkdir_with_parents (settings.download_path, 0755) != 0)
     {
       te_engine_settings_clear (&settings);
-      return te_cli_fail ("Cannot create the state or download folder: %s", g_strerror (errno));
+      return te_cli_fail (_("Cannot create the state or download folder: %s"), g_strerror (errno));
     }
 
   d.loop = loop;
@@ -591,7 +596,7 @@ te_cli_daemon (int    argc,
       g_object_unref (d.engine);
       return te_cli_fail ("%s", error->message);
     }
-  g_message ("Listening for peers on port %u; state in %s", te_engine_get_port (d.engine), state_dir);
+  g_message (_("Listening for peers on port %u; state in %s"), te_engine_get_port (d.engine), state_dir);
   store = te_file_state_store_new (state_dir);
   d.state = te_state_manager_new (d.engine, TE_STATE_STORE (store));
   g_signal_connect (d.engine, "torrent-added", G_CALLBACK (torrent_added_cb), &d);
@@ -604,7 +609,7 @@ te_cli_daemon (int    argc,
       g_mkdir_with_parents (d.watch_dir, 0755);
       d.monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
       if (d.monitor == NULL)
-        g_warning ("Cannot watch %s: %s", watch_dir, error->message);
+        g_warning (_("Cannot watch %s: %s"), watch_dir, error->message);
       else
         g_signal_connect (d.monitor, "changed", G_CALLBACK (watch_changed_cb), &d);
     }
@@ -614,7 +619,7 @@ te_cli_daemon (int    argc,
       te_engine_stop (d.engine);
       g_object_unref (d.engine);
       g_free (d.settings_path);
-      return te_cli_fail ("Cannot start the remote API: %s", error->message);
+      return te_cli_fail (_("Cannot start the remote API: %s"), error->message);
     }
   te_state_manager_restore_async (d.state, NULL, restored_cb, &d);
   d.status_id = g_timeout_add_seconds (1, status_cb, &d);

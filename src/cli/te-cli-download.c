@@ -33,14 +33,34 @@ format_rate (guint64 bytes_per_second)
 {
   g_autofree char *size = g_format_size_full (bytes_per_second, G_FORMAT_SIZE_IEC_UNITS);
 
-  return g_strdup_printf ("%s/s", size);
+  /* Translators: a transfer rate, "1.5 MiB/s". */
+  return g_strdup_printf (_("%s/s"), size);
+}
+
+/* The state in the status line; in English, the engine's names for them. */
+static const char *
+state_label (TeTorrentState state)
+{
+  switch (state)
+    {
+    case TE_TORRENT_STATE_PENDING: return C_("torrent state", "pending");
+    case TE_TORRENT_STATE_CHECKING: return C_("torrent state", "checking");
+    case TE_TORRENT_STATE_QUEUED: return C_("torrent state", "queued");
+    case TE_TORRENT_STATE_DOWNLOADING: return C_("torrent state", "downloading");
+    case TE_TORRENT_STATE_SEEDING: return C_("torrent state", "seeding");
+    case TE_TORRENT_STATE_PAUSED: return C_("torrent state", "paused");
+    case TE_TORRENT_STATE_ERROR: return C_("torrent state", "error");
+    case TE_TORRENT_STATE_COMPLETE: return C_("torrent state", "complete");
+    default: return te_torrent_state_to_string (state);
+    }
 }
 
 static void
 print_status (Run *run)
 {
   TeTorrentStats s;
-  g_autofree char *down = NULL, *up = NULL, *eta = NULL;
+  g_autofree char *down = NULL, *up = NULL, *eta = NULL, *figures = NULL;
+  const char *state;
   double pct;
 
   te_torrent_get_stats (run->torrent, &s);
@@ -55,9 +75,16 @@ print_status (Run *run)
   else
     eta = g_strdup ("--:--");
 
-  fprintf (stderr, "%s%-11s %5.1f%%  down %s  up %s  ETA %s  peers %u/%u%s",
-           run->tty ? "\r" : "", te_torrent_state_to_string (te_torrent_get_state (run->torrent)),
-           pct, down, up, eta, s.peers_connected, s.peers_known, run->tty ? "\033[K" : "\n");
+  state = state_label (te_torrent_get_state (run->torrent));
+  /* Translators: the status line of download and seed, after the state and
+   * the percentage done; the rates, the time left (minutes:seconds) and the
+   * peers connected / known. */
+  figures = g_strdup_printf (_("down %s  up %s  ETA %s  peers %u/%u"),
+                             down, up, eta, s.peers_connected, s.peers_known);
+  /* The state padded to 11 characters, not bytes. */
+  fprintf (stderr, "%s%s%*s %5.1f%%  %s%s", run->tty ? "\r" : "", state,
+           MAX (11 - (int) g_utf8_strlen (state, -1), 0), "", pct, figures,
+           run->tty ? "\033[K" : "\n");
   fflush (stderr);
 }
 
@@ -128,6 +155,7 @@ completed_cb (TeTorrent *torrent,
 
       if (run->tty)
         fputc ('\n', stderr);
+      /* Not translated: bench/swarm reads this line. */
       fprintf (stderr, "Complete: %s verified in %.1f s\n", size, secs);
     }
   if (seeding_done (run))
@@ -142,7 +170,7 @@ state_changed_cb (TeTorrent      *torrent,
 {
   if (te_torrent_get_state (torrent) == TE_TORRENT_STATE_SEEDING && run->seed_only
       && !te_torrent_is_complete (torrent))
-    fprintf (stderr, "torrentedge-cli: warning: the data is incomplete; seeding what verified\n");
+    fprintf (stderr, "torrentedge-cli: %s\n", _("warning: the data is incomplete; seeding what verified"));
 }
 
 static void
@@ -205,6 +233,7 @@ print_summary (Run *run)
   te_torrent_get_stats (run->torrent, &s);
   down = g_format_size_full (s.downloaded, G_FORMAT_SIZE_IEC_UNITS);
   up = g_format_size_full (s.uploaded, G_FORMAT_SIZE_IEC_UNITS);
+  /* Not translated: scripts and the interop tests read its figures. */
   fprintf (stderr, "Summary: downloaded %s, uploaded %s, %u/%u pieces, hash failures %u, "
            "PEX sent %u received %u\n", down, up, s.pieces_have, s.pieces_total, s.hash_failures,
            s.pex_sent, s.pex_received);
@@ -275,7 +304,7 @@ run_torrent (const char *source,
   if (torrent == NULL)
     return te_cli_fail ("%s", error->message);
   if (!add_peers (torrent, peers))
-    return te_cli_fail ("--peer takes HOST:PORT with a numeric address");
+    return te_cli_fail (_("--peer takes HOST:PORT with a numeric address"));
   te_torrent_set_sequential (torrent, sequential);
   te_torrent_set_super_seeding (torrent, super_seed);
 
@@ -294,6 +323,7 @@ run_torrent (const char *source,
   sigint = g_unix_signal_add (SIGINT, signal_cb, &run);
   sigterm = g_unix_signal_add (SIGTERM, signal_cb, &run);
 
+  /* Not translated: the interop tests and scripts take the port from it. */
   fprintf (stderr, "%s “%s” on port %u\n", seed_only ? "Seeding" : "Downloading",
            te_torrent_get_name (torrent), te_engine_get_port (engine));
   g_main_loop_run (loop);
@@ -318,28 +348,28 @@ te_cli_download (int    argc,
   gint64 down_limit = -1, up_limit = -1;
   gboolean sequential = FALSE;
   GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Folder to save into (default: current)", "DIR" },
-    { "seed-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &seed_ratio, "Seed until uploaded/size reaches R", "R" },
-    { "seed-time", 0, 0, G_OPTION_ARG_INT, &seed_time, "Seed for this many seconds", "SECONDS" },
-    { "sequential", 0, 0, G_OPTION_ARG_NONE, &sequential, "Fetch pieces in order", NULL },
-    { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &peers, "Also connect to this peer", "HOST:PORT" },
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Listening port (0: any free port)", "N" },
-    { "download-limit", 0, 0, G_OPTION_ARG_INT64, &down_limit, "Download limit, bytes/s", "N" },
-    { "upload-limit", 0, 0, G_OPTION_ARG_INT64, &up_limit, "Upload limit, bytes/s", "N" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Folder to save into (default: current)"), N_("DIR") },
+    { "seed-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &seed_ratio, N_("Seed until uploaded/size reaches R"), N_("R") },
+    { "seed-time", 0, 0, G_OPTION_ARG_INT, &seed_time, N_("Seed for this many seconds"), N_("SECONDS") },
+    { "sequential", 0, 0, G_OPTION_ARG_NONE, &sequential, N_("Fetch pieces in order"), NULL },
+    { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &peers, N_("Also connect to this peer"), N_("HOST:PORT") },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, N_("Listening port (0: any free port)"), N_("N") },
+    { "download-limit", 0, 0, G_OPTION_ARG_INT64, &down_limit, N_("Download limit, bytes/s"), N_("N") },
+    { "upload-limit", 0, 0, G_OPTION_ARG_INT64, &up_limit, N_("Upload limit, bytes/s"), N_("N") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.torrent|MAGNET");
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("FILE.torrent|MAGNET"));
 
   g_option_context_set_summary (context,
-                                "Download a torrent; exit status 0 once the data is complete and "
-                                "verified (and seeded as asked).");
+                                N_("Download a torrent; exit status 0 once the data is complete and "
+                                   "verified (and seeded as asked)."));
   g_option_context_add_main_entries (context, entries, NULL);
   if (!te_cli_parse_options (context, &argc, &argv))
     return 1;
   if (argc != 2)
-    return te_cli_fail ("download takes one .torrent file or magnet link");
+    return te_cli_fail (_("download takes one .torrent file or magnet link"));
   if (port > 65535 || port < -1)
-    return te_cli_fail ("--port must be between 0 and 65535");
+    return te_cli_fail (_("--port must be between 0 and 65535"));
   return run_torrent (argv[1], output ? output : ".", FALSE, FALSE, seed_ratio, seed_time, sequential,
                       peers, port, down_limit, up_limit);
 }
@@ -354,23 +384,23 @@ te_cli_seed (int    argc,
   gboolean super_seed = FALSE;
   GOptionEntry entries[] = {
     { "super-seed", 0, 0, G_OPTION_ARG_NONE, &super_seed,
-      "Show each peer one rare piece at a time (BEP 16), for a first seed", NULL },
-    { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &peers, "Also connect to this peer", "HOST:PORT" },
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Listening port (0: any free port)", "N" },
-    { "upload-limit", 0, 0, G_OPTION_ARG_INT64, &up_limit, "Upload limit, bytes/s", "N" },
+      N_("Show each peer one rare piece at a time (BEP 16), for a first seed"), NULL },
+    { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &peers, N_("Also connect to this peer"), N_("HOST:PORT") },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, N_("Listening port (0: any free port)"), N_("N") },
+    { "upload-limit", 0, 0, G_OPTION_ARG_INT64, &up_limit, N_("Upload limit, bytes/s"), N_("N") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.torrent DATA_DIR");
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("FILE.torrent DATA_DIR"));
 
-  g_option_context_set_summary (context, "Verify the data, then seed it until stopped.");
+  g_option_context_set_summary (context, N_("Verify the data, then seed it until stopped."));
   g_option_context_add_main_entries (context, entries, NULL);
   if (!te_cli_parse_options (context, &argc, &argv))
     return 1;
   if (argc != 3)
-    return te_cli_fail ("seed takes a .torrent file and a data folder");
+    return te_cli_fail (_("seed takes a .torrent file and a data folder"));
   if (!g_file_test (argv[2], G_FILE_TEST_IS_DIR))
-    return te_cli_fail ("%s: not a folder", argv[2]);
+    return te_cli_fail (_("%s: not a folder"), argv[2]);
   if (port > 65535 || port < -1)
-    return te_cli_fail ("--port must be between 0 and 65535");
+    return te_cli_fail (_("--port must be between 0 and 65535"));
   return run_torrent (argv[1], argv[2], TRUE, super_seed, -1, -1, FALSE, peers, port, 0, up_limit);
 }

@@ -122,6 +122,17 @@ show_torrent_json (TeMetainfo *meta)
   return 0;
 }
 
+/* "Label:" and its value, the values in one column as long as a label
+ * (translated or not) leaves room. */
+static void
+print_field (const char *label,
+             const char *value)
+{
+  int pad = MAX (15 - (int) g_utf8_strlen (label, -1), 1);
+
+  printf ("%s%*s%s\n", label, pad, "", value);
+}
+
 static int
 show_torrent_text (TeMetainfo *meta)
 {
@@ -132,45 +143,59 @@ show_torrent_text (TeMetainfo *meta)
   GPtrArray *tiers = te_metainfo_get_tiers (meta);
   const char * const *seeds = te_metainfo_get_web_seeds (meta);
   gint64 date = te_metainfo_get_creation_date (meta);
+  guint64 total = te_metainfo_get_total_size (meta);
+  g_autofree char *bytes = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
+  g_autofree char *total_text = NULL;
+  g_autofree char *pieces_text = NULL;
 
-  printf ("Name:          %s\n", te_metainfo_get_name (meta));
+  /* Translators: the total size, then the exact byte count: "1.0 MiB (1048576 bytes)". */
+  total_text = g_strdup_printf (g_dngettext (NULL, "%s (%s byte)", "%s (%s bytes)",
+                                             (gulong) MIN (total, G_MAXULONG)),
+                                size, bytes);
+  pieces_text = g_strdup_printf ("%u × %s", te_metainfo_get_n_pieces (meta), piece);
+
+  print_field (_("Name:"), te_metainfo_get_name (meta));
   if (v1)
-    printf ("Info-hash v1:  %s\n", v1);
+    print_field (_("Info-hash v1:"), v1);
   if (v2)
-    printf ("Info-hash v2:  %s\n", v2);
-  printf ("Version:       %s\n", version_name (meta));
-  printf ("Total size:    %s (%" G_GUINT64_FORMAT " bytes)\n", size, te_metainfo_get_total_size (meta));
-  printf ("Pieces:        %u × %s\n", te_metainfo_get_n_pieces (meta), piece);
-  printf ("Private:       %s\n", te_metainfo_is_private (meta) ? "yes" : "no");
+    print_field (_("Info-hash v2:"), v2);
+  print_field (_("Version:"), version_name (meta));
+  print_field (_("Total size:"), total_text);
+  print_field (_("Pieces:"), pieces_text);
+  /* Translators: whether the torrent is private. */
+  print_field (_("Private:"), te_metainfo_is_private (meta) ? _("yes") : _("no"));
   if (te_metainfo_get_created_by (meta))
-    printf ("Created by:    %s\n", te_metainfo_get_created_by (meta));
+    print_field (_("Created by:"), te_metainfo_get_created_by (meta));
   if (date >= 0)
     {
       g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (date);
-      g_autofree char *text = dt ? g_date_time_format_iso8601 (dt) : g_strdup ("invalid");
-      printf ("Created on:    %s\n", text);
+      g_autofree char *text = dt ? g_date_time_format_iso8601 (dt) : g_strdup (_("invalid"));
+
+      print_field (_("Created on:"), text);
     }
   if (te_metainfo_get_comment (meta))
-    printf ("Comment:       %s\n", te_metainfo_get_comment (meta));
+    print_field (_("Comment:"), te_metainfo_get_comment (meta));
 
   if (tiers->len > 0)
     {
-      printf ("\nTrackers:\n");
+      printf ("\n%s\n", _("Trackers:"));
       for (guint t = 0; t < tiers->len; t++)
         {
           GPtrArray *tier = g_ptr_array_index (tiers, t);
+          g_autofree char *tier_text = g_strdup_printf (_("tier %u"), t + 1);
+
           for (guint i = 0; i < tier->len; i++)
-            printf ("  tier %u  %s\n", t + 1, (char *) g_ptr_array_index (tier, i));
+            printf ("  %s  %s\n", tier_text, (char *) g_ptr_array_index (tier, i));
         }
     }
   if (seeds[0] != NULL)
     {
-      printf ("\nWeb seeds:\n");
+      printf ("\n%s\n", _("Web seeds:"));
       for (guint i = 0; seeds[i]; i++)
         printf ("  %s\n", seeds[i]);
     }
 
-  printf ("\nFiles:\n");
+  printf ("\n%s\n", _("Files:"));
   for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
     {
       const TeFile *f = te_metainfo_get_file (meta, i);
@@ -216,21 +241,23 @@ show_magnet (TeMagnet *m,
       return 0;
     }
 
-  printf ("Name:          %s\n", m->display_name ? m->display_name : "(unknown until metadata arrives)");
+  print_field (_("Name:"), m->display_name ? m->display_name : _("(unknown until metadata arrives)"));
   if (v1)
-    printf ("Info-hash v1:  %s\n", v1);
+    print_field (_("Info-hash v1:"), v1);
   if (v2)
-    printf ("Info-hash v2:  %s\n", v2);
+    print_field (_("Info-hash v2:"), v2);
   for (guint i = 0; i < m->trackers->len; i++)
-    printf ("Tracker:       %s\n", (char *) g_ptr_array_index (m->trackers, i));
+    print_field (_("Tracker:"), g_ptr_array_index (m->trackers, i));
   for (guint i = 0; i < m->web_seeds->len; i++)
-    printf ("Web seed:      %s\n", (char *) g_ptr_array_index (m->web_seeds, i));
+    print_field (_("Web seed:"), g_ptr_array_index (m->web_seeds, i));
   for (guint i = 0; i < m->peers->len; i++)
-    printf ("Peer:          %s\n", (char *) g_ptr_array_index (m->peers, i));
+    print_field (_("Peer:"), g_ptr_array_index (m->peers, i));
   for (guint i = 0; i < m->select_only->len; i++)
     {
       TeMagnetRange *r = &g_array_index (m->select_only, TeMagnetRange, i);
-      printf ("Select files:  %u-%u\n", r->first, r->last);
+      g_autofree char *range = g_strdup_printf ("%u-%u", r->first, r->last);
+
+      print_field (_("Select files:"), range);
     }
   return 0;
 }
@@ -241,18 +268,19 @@ te_cli_info (int    argc,
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.torrent|MAGNET");
+  /* Translators: the arguments in --help; FILE and MAGNET are placeholders. */
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("FILE.torrent|MAGNET"));
   g_autoptr(GError) error = NULL;
 
-  g_option_context_set_summary (context, "Show a .torrent file or a magnet link.");
+  g_option_context_set_summary (context, N_("Show a .torrent file or a magnet link."));
   g_option_context_add_main_entries (context, entries, NULL);
   if (!te_cli_parse_options (context, &argc, &argv))
     return 1;
   if (argc != 2)
-    return te_cli_fail ("info takes one .torrent file or magnet link");
+    return te_cli_fail (_("info takes one .torrent file or magnet link"));
 
   if (g_str_has_prefix (argv[1], "magnet:"))
     {

@@ -39,14 +39,21 @@ draw (TeCliProgress *p,
   g_autofree char *eta = NULL;
 
   if (final)
-    eta = g_strdup_printf ("%.1f s", elapsed);
+    {
+      /* Translators: seconds the whole run took. */
+      eta = g_strdup_printf (_("%.1f s"), elapsed);
+    }
   else if (frac > 0.01 && elapsed > 0.5)
     {
       guint64 left = (guint64) (elapsed / frac - elapsed + 0.5);
-      eta = g_strdup_printf ("ETA %" G_GUINT64_FORMAT ":%02" G_GUINT64_FORMAT, left / 60, left % 60);
+      g_autofree char *mmss = g_strdup_printf ("%" G_GUINT64_FORMAT ":%02" G_GUINT64_FORMAT,
+                                               left / 60, left % 60);
+
+      /* Translators: the time left, as minutes:seconds. */
+      eta = g_strdup_printf (_("ETA %s"), mmss);
     }
   else
-    eta = g_strdup ("ETA --:--");
+    eta = g_strdup_printf (_("ETA %s"), "--:--");
 
   if (p->tty)
     {

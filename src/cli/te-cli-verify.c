@@ -103,10 +103,11 @@ te_cli_verify (int    argc,
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE.torrent DATA_DIR");
+  /* Translators: the arguments in --help; FILE and DATA_DIR are placeholders. */
+  g_autoptr(GOptionContext) context = g_option_context_new (N_("FILE.torrent DATA_DIR"));
   g_autoptr(TeMetainfo) meta = NULL;
   g_autoptr(TeStorage) storage = NULL;
   g_autoptr(GMainLoop) loop = NULL;
@@ -116,15 +117,15 @@ te_cli_verify (int    argc,
   gboolean ok;
 
   g_option_context_set_summary (context,
-                                "Check data against a .torrent. DATA_DIR is the folder the "
-                                "torrent was saved in.\nExit status 0 only when every piece verifies.");
+                                N_("Check data against a .torrent. DATA_DIR is the folder the "
+                                   "torrent was saved in.\nExit status 0 only when every piece verifies."));
   g_option_context_add_main_entries (context, entries, NULL);
   if (!te_cli_parse_options (context, &argc, &argv))
     return 1;
   if (argc != 3)
-    return te_cli_fail ("verify takes a .torrent file and a data folder");
+    return te_cli_fail (_("verify takes a .torrent file and a data folder"));
   if (!g_file_test (argv[2], G_FILE_TEST_IS_DIR))
-    return te_cli_fail ("%s: not a folder", argv[2]);
+    return te_cli_fail (_("%s: not a folder"), argv[2]);
 
   meta = te_metainfo_new_from_file (argv[1], &error);
   if (meta == NULL)
@@ -133,7 +134,7 @@ te_cli_verify (int    argc,
   storage = te_storage_new (meta, argv[2], TE_STORAGE_FLAGS_READ_ONLY);
   loop = g_main_loop_new (NULL, FALSE);
   run.loop = loop;
-  run.progress = te_cli_progress_new ("Verifying");
+  run.progress = te_cli_progress_new (_("Verifying"));
   te_storage_recheck_async (storage, progress_cb, &run, NULL, rechecked_cb, &run);
   g_main_loop_run (loop);
   te_cli_progress_finish (run.progress);
@@ -152,15 +153,18 @@ te_cli_verify (int    argc,
   else
     {
       guint n = te_bitfield_size (result->have);
+      guint good = te_bitfield_count (result->have);
 
-      printf ("%u of %u pieces verified\n", te_bitfield_count (result->have), n);
+      printf (g_dngettext (NULL, "%u of %u piece verified\n", "%u of %u pieces verified\n", n), good, n);
       if (!ok)
         {
           g_autofree char *bad = format_ranges (result->have);
-          printf ("Bad pieces (%u): %s\n", n - te_bitfield_count (result->have), bad);
+
+          /* Translators: the number of bad pieces, then their numbers: "Bad pieces (3): 4, 7-8". */
+          printf (g_dngettext (NULL, "Bad piece (%u): %s\n", "Bad pieces (%u): %s\n", n - good), n - good, bad);
         }
       for (guint i = 0; result->missing_files[i]; i++)
-        printf ("Missing file: %s\n", result->missing_files[i]);
+        printf (_("Missing file: %s\n"), result->missing_files[i]);
     }
   return ok ? 0 : 1;
 }

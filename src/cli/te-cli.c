@@ -18,12 +18,12 @@ static const struct {
   int       (*run) (int argc, char **argv);
   const char *summary;
 } commands[] = {
-  { "info",   te_cli_info,   "Show a .torrent file or a magnet link" },
-  { "create", te_cli_create, "Make a .torrent from a file or a folder" },
-  { "verify", te_cli_verify, "Check downloaded data against a .torrent" },
-  { "download", te_cli_download, "Download a .torrent or a magnet link" },
-  { "seed",   te_cli_seed,   "Seed downloaded data" },
-  { "daemon", te_cli_daemon, "Run the engine headless, with saved state" },
+  { "info",   te_cli_info,   N_("Show a .torrent file or a magnet link") },
+  { "create", te_cli_create, N_("Make a .torrent from a file or a folder") },
+  { "verify", te_cli_verify, N_("Check downloaded data against a .torrent") },
+  { "download", te_cli_download, N_("Download a .torrent or a magnet link") },
+  { "seed",   te_cli_seed,   N_("Seed downloaded data") },
+  { "daemon", te_cli_daemon, N_("Run the engine headless, with saved state") },
 };
 
 int
@@ -49,6 +49,9 @@ te_cli_parse_options (GOptionContext *context,
 {
   g_autoptr(GError) error = NULL;
 
+  /* Option descriptions, summaries and parameter strings are marked N_():
+   * GOption translates them when it prints --help. */
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
       te_cli_fail ("%s", error->message);
@@ -78,10 +81,12 @@ te_cli_write_atomic (const char *path,
 static void
 usage (FILE *out)
 {
-  fprintf (out, "Usage: torrentedge-cli COMMAND [OPTION…]\n\nCommands:\n");
+  /* Translators: COMMAND and OPTION are placeholders; the command names
+   * listed below stay in English. */
+  fprintf (out, "%s\n\n%s\n", _("Usage: torrentedge-cli COMMAND [OPTION…]"), _("Commands:"));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\nRun “torrentedge-cli COMMAND --help” for a command's options.\n");
+    fprintf (out, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+  fprintf (out, "\n%s\n", _("Run “torrentedge-cli COMMAND --help” for a command's options."));
 }
 
 int
@@ -89,6 +94,9 @@ main (int    argc,
       char **argv)
 {
   setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 
   if (argc < 2)
     {
@@ -110,5 +118,5 @@ main (int    argc,
     if (strcmp (argv[1], commands[i].name) == 0)
       return commands[i].run (argc - 1, argv + 1);
 
-  return te_cli_fail ("unknown command “%s” (try --help)", argv[1]);
+  return te_cli_fail (_("unknown command “%s” (try --help)"), argv[1]);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 
 G_BEGIN_DECLS
 
