@@ -7,6 +7,7 @@
 #include <libsoup/soup.h>
 
 #include "te-api.h"
+#include "te-json-scan.h"
 #include "te-torrent.h"
 
 #define MAX_FILE_CHANGES 100000
@@ -54,16 +55,13 @@ te_api_error_name (const GError *error)
   return "invalid_value";
 }
 
-/* A first pass before json-glib sees the text: one object and nothing after
- * it (json-glib 1.6 leaks what it built when text trails the value), nested
- * no deeper than TE_API_MAX_DEPTH (its parser recurses). */
+/* One object and nothing after it, nested no deeper than TE_API_MAX_DEPTH,
+ * before json-glib sees the text (see te_json_scan()). */
 static gboolean
 check_shape (const char  *data,
              gsize        len,
              GError     **error)
 {
-  gboolean in_string = FALSE;
-  guint depth = 0;
   gsize i = 0;
 
   while (i < len && g_ascii_isspace (data[i]))
@@ -73,40 +71,20 @@ check_shape (const char  *data,
       g_set_error_literal (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST, "The body must be a JSON object");
       return FALSE;
     }
-  for (; i < len; i++)
+  switch (te_json_scan (data, len, TE_API_MAX_DEPTH))
     {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > TE_API_MAX_DEPTH)
-            {
-              g_set_error (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST,
-                           "The body nests deeper than %d levels", TE_API_MAX_DEPTH);
-              return FALSE;
-            }
-        }
-      else if ((c == ']' || c == '}') && depth > 0 && --depth == 0)
-        break;
+    case TE_JSON_SCAN_TOO_DEEP:
+      g_set_error (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST,
+                   "The body nests deeper than %d levels", TE_API_MAX_DEPTH);
+      return FALSE;
+    case TE_JSON_SCAN_TRAILING:
+      g_set_error_literal (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST,
+                           "The body is not valid JSON: text after the object");
+      return FALSE;
+    case TE_JSON_SCAN_OK:
+    default:
+      return TRUE;
     }
-  for (i++; i < len; i++)
-    if (!g_ascii_isspace (data[i]))
-      {
-        g_set_error_literal (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST,
-                             "The body is not valid JSON: text after the object");
-        return FALSE;
-      }
-  return TRUE;
 }
 
 static gboolean

@@ -8,6 +8,7 @@
 #include <gnutls/crypto.h>
 
 #include "te-hash.h"
+#include "te-json-scan.h"
 #include "te-transmission-rpc-private.h"
 
 /* A Transmission-compatible RPC endpoint over the engine's public API: the
@@ -399,43 +400,27 @@ _te_rpc_status (TeTorrent *torrent)
 
 /* Requests */
 
-/* json-glib's parser recurses once per level: refuse deep nesting before it
- * sees the body, so no request can exhaust the stack. */
+/* Deep nesting and trailing text are refused before json-glib sees the body
+ * (see te_json_scan()). */
 static gboolean
 check_depth (const char *body,
              gsize       length,
              GError    **error)
 {
-  guint depth = 0;
-  gboolean in_string = FALSE;
-
-  for (gsize i = 0; i < length; i++)
+  switch (te_json_scan (body, length, MAX_DEPTH))
     {
-      char c = body[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > MAX_DEPTH)
-            {
-              g_set_error (error, TE_TRANSMISSION_RPC_ERROR, TE_TRANSMISSION_RPC_ERROR_PARSE,
-                           "The request nests deeper than %d levels", MAX_DEPTH);
-              return FALSE;
-            }
-        }
-      else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
+    case TE_JSON_SCAN_TOO_DEEP:
+      g_set_error (error, TE_TRANSMISSION_RPC_ERROR, TE_TRANSMISSION_RPC_ERROR_PARSE,
+                   "The request nests deeper than %d levels", MAX_DEPTH);
+      return FALSE;
+    case TE_JSON_SCAN_TRAILING:
+      g_set_error_literal (error, TE_TRANSMISSION_RPC_ERROR, TE_TRANSMISSION_RPC_ERROR_PARSE,
+                           "The request is not valid JSON: text after the object");
+      return FALSE;
+    case TE_JSON_SCAN_OK:
+    default:
+      return TRUE;
     }
-  return TRUE;
 }
 
 static void

@@ -593,6 +593,8 @@ test_malformed (Fixture       *f,
   assert_parse_error (f, "[1,2]", 5);
   assert_parse_error (f, "", 0);
   assert_parse_error (f, "{\"method\":\"session-get\xff\"}", 25);
+  /* Text after the object: json-glib would leak what it built. */
+  assert_parse_error (f, "{\"method\":\"session-get\"} {}", 27);
   /* The length is honoured: what follows is never read. */
   answer = te_transmission_rpc_dispatch (f->rpc, "{\"method\":\"port-test\"}garbage", 22, &error);
   g_assert_no_error (error);
