@@ -395,19 +395,50 @@ saved_cb (GObject      *source,
   check_flushes (self);
 }
 
-static void save_or_mark (Entry *e, gboolean write);
+static void save_document (Entry *e);
 
 static void
 save_entry (Entry *e)
 {
-  save_or_mark (e, TRUE);
+  save_document (e);
 }
 
-/* With @write FALSE: only remember the document as saved (it is what was
- * just loaded), so a restart rewrites nothing that did not change. */
+/* A document's hash, leaving out its time of writing. */
+static guint
+document_hash (JsonObject *doc)
+{
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+  gboolean dated = json_object_has_member (doc, "lastModified");
+  gint64 modified = dated ? json_object_get_int_member (doc, "lastModified") : 0;
+
+  if (dated)
+    json_object_remove_member (doc, "lastModified");
+  json_node_set_object (root, doc);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  if (dated)
+    json_object_set_int_member (doc, "lastModified", modified);
+  return g_str_hash (text);
+}
+
 static void
-save_or_mark (Entry    *e,
-              gboolean  write)
+mark_saved (Entry *e,
+            guint  hash)
+{
+  TeTorrent *t = e->torrent;
+
+  e->saved_hash = hash;
+  e->ever_saved = TRUE;
+  e->saved_serial = t->state_serial;
+  e->saved_pieces = t->have ? te_bitfield_count (t->have) : 0;
+  e->saved_down = t->stats.downloaded;
+  e->saved_up = t->stats.uploaded;
+}
+
+static void
+save_document (Entry *e)
 {
   TeStateManager *self = e->manager;
   TeTorrent *t = e->torrent;
@@ -423,26 +454,11 @@ save_or_mark (Entry    *e,
   /* Nothing new (a restart brings thousands of torrents back as they were
    * saved): no write. */
   {
-    g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
-    g_autoptr(JsonGenerator) gen = json_generator_new ();
-    g_autofree char *text = NULL;
-    gint64 modified = json_object_get_int_member (doc, "lastModified");
-    guint hash;
+    guint hash = document_hash (doc);
 
-    json_object_remove_member (doc, "lastModified");
-    json_node_set_object (root, doc);
-    json_generator_set_root (gen, root);
-    text = json_generator_to_data (gen, NULL);
-    hash = g_str_hash (text);
-    json_object_set_int_member (doc, "lastModified", modified);
-    if ((e->ever_saved && hash == e->saved_hash) || !write)
+    if (e->ever_saved && hash == e->saved_hash)
       {
-        e->saved_hash = hash;
-        e->ever_saved = TRUE;
-        e->saved_serial = t->state_serial;
-        e->saved_pieces = t->have ? te_bitfield_count (t->have) : 0;
-        e->saved_down = t->stats.downloaded;
-        e->saved_up = t->stats.uploaded;
+        mark_saved (e, hash);
         return;
       }
     e->saved_hash = hash;
@@ -870,7 +886,13 @@ restore_one (TeStateManager *self,
     g_clear_pointer (&e->base, json_object_unref);
     e->base = unknown_members (doc);
     e->torrent_saved = TRUE;
-    save_or_mark (e, r->from_backup);  /* a bad newest file is replaced */
+    /* What is on disk is what was loaded: once the torrent is back where it
+     * was (checked, seeding), its document matches and is not rewritten. A
+     * bad newest file is replaced at once. */
+    if (r->from_backup)
+      save_document (e);
+    else
+      mark_saved (e, document_hash (doc));
   }
   _te_torrent_update_state (t);
   return TRUE;

@@ -893,8 +893,12 @@ _te_torrent_metadata_ready (TeTorrent  *self,
   guint n = te_metainfo_get_n_pieces (metainfo);
 
   g_set_object (&self->metainfo, metainfo);
-  g_free (self->name);
-  self->name = g_strdup (te_metainfo_get_name (metainfo));
+  if (g_strcmp0 (self->name, te_metainfo_get_name (metainfo)) != 0)
+    {
+      g_free (self->name);
+      self->name = g_strdup (te_metainfo_get_name (metainfo));
+      g_object_notify (G_OBJECT (self), "name");
+    }
   self->has_v1_hash = te_metainfo_has_v1 (metainfo);
   self->has_v2_hash = te_metainfo_has_v2 (metainfo);
   if (self->has_v1_hash)
