@@ -107,10 +107,8 @@ _te_rpc_torrent_action (TeRpcCall  *call,
     }
   if (strcmp (method, "torrent-reannounce") == 0)
     {
-      /* The engine announces on the trackers' schedule and offers no way to
-       * ask early; say so instead of pretending. */
-      if (selected->len > 0)
-        _te_rpc_call_fail (call, "torrent-reannounce is not supported: trackers are asked on their own schedule");
+      for (guint i = 0; i < selected->len; i++)
+        te_torrent_announce_now (((TeRpcEntry *) g_ptr_array_index (selected, i))->torrent);
       _te_rpc_call_return (call);
       return;
     }
@@ -251,10 +249,15 @@ _te_rpc_torrent_set_location (TeRpcCall *call)
     }
   if (!move)
     {
-      /* Pointing a torrent at data already elsewhere needs an engine call
-       * that sets its folder without moving files; there is none yet. */
-      _te_rpc_call_fail (call, "torrent-set-location without “move” is not supported; "
-                         "use “move”: true to move the data");
+      /* The data is already there: point the torrents at it and check it. */
+      for (guint i = 0; i < selected->len && call->result == NULL; i++)
+        {
+          g_autoptr(GError) error = NULL;
+          TeRpcEntry *entry = g_ptr_array_index (selected, i);
+
+          if (!te_torrent_set_save_path (entry->torrent, location, &error))
+            _te_rpc_call_fail (call, "%s", error->message);
+        }
       _te_rpc_call_return (call);
       return;
     }
@@ -262,6 +265,38 @@ _te_rpc_torrent_set_location (TeRpcCall *call)
 }
 
 /* torrent-set */
+
+/* Transmission keeps a torrent's own ratio and a mode (the session's, its
+ * own, none); the engine keeps one value (< 0 the session's, 0 none). */
+static void
+set_seed_ratio (TeRpcEntry *entry,
+                gboolean    have_ratio,
+                double      ratio,
+                gboolean    have_mode,
+                gint64      mode)
+{
+  double current;
+  gint64 time_ms;
+
+  te_torrent_get_seed_limits (entry->torrent, &current, &time_ms);
+  if (have_ratio)
+    entry->ratio_limit = ratio;
+  if (!have_mode)
+    mode = current < 0 ? TE_RPC_RATIO_GLOBAL : current > 0 ? TE_RPC_RATIO_SINGLE : TE_RPC_RATIO_UNLIMITED;
+  switch (mode)
+    {
+    case TE_RPC_RATIO_GLOBAL:
+      current = -1;
+      break;
+    case TE_RPC_RATIO_SINGLE:
+      current = entry->ratio_limit;
+      break;
+    default:
+      current = 0;
+      break;
+    }
+  te_torrent_set_seed_limits (entry->torrent, current, time_ms);
+}
 
 static void
 set_limits (TeRpcCall  *call,
@@ -420,11 +455,6 @@ _te_rpc_torrent_set (TeRpcCall *call)
     _te_rpc_call_fail (call, "“seedRatioLimit” must be between 0 and 1000000");
   if (call->result == NULL && have_mode && (mode < 0 || mode > 2))
     _te_rpc_call_fail (call, "“seedRatioMode” must be 0, 1 or 2");
-  /* te_torrent_set_seed_limits() is declared but the engine does not define
-   * it yet: refuse rather than ignore. */
-  if (call->result == NULL && (have_ratio || have_mode))
-    _te_rpc_call_fail (call, "per-torrent seed ratio limits are not supported yet; "
-                       "use the session's seedRatioLimit");
   if (call->result == NULL && have_position && position < 0)
     _te_rpc_call_fail (call, "“queuePosition” must not be negative");
   if (call->result == NULL && have_priority && (priority < -1 || priority > 1))
@@ -453,6 +483,8 @@ _te_rpc_torrent_set (TeRpcCall *call)
         te_engine_set_priority (self->engine, entry->torrent, (int) priority);
       if (have_sequential)
         te_torrent_set_sequential (entry->torrent, sequential);
+      if (have_ratio || have_mode)
+        set_seed_ratio (entry, have_ratio, ratio, have_mode, mode);
       set_trackers (call, entry);
     }
   if (location && call->result == NULL)

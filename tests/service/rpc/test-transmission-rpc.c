@@ -328,20 +328,31 @@ test_torrent_set (Fixture       *f,
   e = rpc (f, "{'method':'torrent-set','arguments':{'ids':1,'downloadLimited':false}}");
   te_torrent_get_limits (torrent, &down, &up);
   g_assert_cmpuint (down, ==, 0);
-  /* The engine has no per-torrent ratio setter yet: refused, nothing changed. */
+  /* The torrent's own ratio, then none, then the session's again. */
   g_clear_pointer (&e, json_node_unref);
   e = rpc (f, "{'method':'torrent-set','arguments':{'ids':1,'seedRatioMode':1,'seedRatioLimit':3}}");
-  assert_fails (e, "not supported");
+  assert_success (e);
   te_torrent_get_seed_limits (torrent, &ratio, &seed_time);
-  g_assert_cmpfloat (ratio, <, 0);
-  g = rpc (f, "{'method':'torrent-get','arguments':{'fields':['downloadLimit','downloadLimited','seedRatioMode']}}");
+  g_assert_cmpfloat (ratio, ==, 3);
+  g = rpc (f, "{'method':'torrent-get','arguments':{'fields':['downloadLimit','downloadLimited','seedRatioMode','seedRatioLimit']}}");
   {
     JsonObject *t = json_array_get_object_element (json_object_get_array_member (args_of (g), "torrents"), 0);
 
     g_assert_cmpint (json_object_get_int_member (t, "downloadLimit"), ==, 50);
     g_assert_false (json_object_get_boolean_member (t, "downloadLimited"));
-    g_assert_cmpint (json_object_get_int_member (t, "seedRatioMode"), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (t, "seedRatioMode"), ==, 1);
+    g_assert_cmpfloat (json_object_get_double_member (t, "seedRatioLimit"), ==, 3);
   }
+  g_clear_pointer (&e, json_node_unref);
+  e = rpc (f, "{'method':'torrent-set','arguments':{'ids':1,'seedRatioMode':2}}");
+  assert_success (e);
+  te_torrent_get_seed_limits (torrent, &ratio, &seed_time);
+  g_assert_cmpfloat (ratio, ==, 0);
+  g_clear_pointer (&e, json_node_unref);
+  e = rpc (f, "{'method':'torrent-set','arguments':{'ids':1,'seedRatioMode':0}}");
+  assert_success (e);
+  te_torrent_get_seed_limits (torrent, &ratio, &seed_time);
+  g_assert_cmpfloat (ratio, <, 0);
 
   /* Trackers by URL, then by id. */
   h = rpc (f, "{'method':'torrent-set','arguments':{'ids':1,'trackerAdd':['http://127.0.0.1:9/announce']}}");
@@ -358,6 +369,30 @@ test_torrent_set (Fixture       *f,
 
   i = rpc (f, "{'method':'torrent-set','arguments':{'ids':1,'files-wanted':[5]}}");
   assert_fails (i, "does not exist");
+
+  /* Without "move" the torrent is pointed at a copy of its data elsewhere,
+   * which is checked there: nothing is moved. */
+  {
+    g_autofree char *other = g_build_filename (f->dir, "other", NULL);
+    g_autofree char *request = g_strdup_printf ("{\"method\":\"torrent-set-location\","
+                                                "\"arguments\":{\"ids\":1,\"location\":\"%s\","
+                                                "\"move\":false}}", other);
+    const char *cp[] = { "cp", "-a", f->payload, other, NULL };
+    g_autoptr(JsonNode) j = NULL;
+    int status = -1;
+
+    g_assert_cmpint (g_mkdir_with_parents (other, 0700), ==, 0);
+    g_assert_true (g_spawn_sync (NULL, (char **) cp, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                                 NULL, NULL, &status, NULL));
+    g_assert_cmpint (status, ==, 0);
+    j = rpc (f, request);
+    assert_success (j);
+    g_assert_cmpstr (te_torrent_get_save_path (torrent), ==, other);
+    g_assert_true (g_file_test (f->payload, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (te_torrent_get_state (torrent), ==, TE_TORRENT_STATE_CHECKING);
+    te_test_wait_state (torrent, TE_TORRENT_STATE_PAUSED);
+    g_assert_true (te_bitfield_is_full (te_torrent_get_have (torrent)));
+  }
 }
 
 static void
@@ -403,7 +438,7 @@ test_actions_and_queue (Fixture       *f,
   d = rpc (f, "{'method':'torrent-stop'}");
   g_assert_cmpint (te_torrent_get_state (first), ==, TE_TORRENT_STATE_PAUSED);
   e = rpc (f, "{'method':'torrent-reannounce','arguments':{'ids':[1]}}");
-  assert_fails (e, "not supported");
+  assert_success (e);
 }
 
 static void
