@@ -310,14 +310,21 @@ add_magnet_action (GtkWidget  *widget,
 /* Acting on the selection */
 
 static void
-pause_action (GtkWidget  *widget,
-              const char *name,
-              GVariant   *param)
+each_selected (GtkWidget *widget,
+               void     (*func) (TeTorrent *torrent))
 {
   g_autoptr(GPtrArray) torrents = _te_window_dup_selected (TE_WINDOW (widget));
 
   for (guint i = 0; i < torrents->len; i++)
-    te_torrent_pause (g_ptr_array_index (torrents, i));
+    func (g_ptr_array_index (torrents, i));
+}
+
+static void
+pause_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  each_selected (widget, te_torrent_pause);
 }
 
 static void
@@ -325,10 +332,7 @@ resume_action (GtkWidget  *widget,
                const char *name,
                GVariant   *param)
 {
-  g_autoptr(GPtrArray) torrents = _te_window_dup_selected (TE_WINDOW (widget));
-
-  for (guint i = 0; i < torrents->len; i++)
-    te_torrent_start (g_ptr_array_index (torrents, i));
+  each_selected (widget, te_torrent_start);
 }
 
 static void
@@ -336,10 +340,7 @@ verify_action (GtkWidget  *widget,
                const char *name,
                GVariant   *param)
 {
-  g_autoptr(GPtrArray) torrents = _te_window_dup_selected (TE_WINDOW (widget));
-
-  for (guint i = 0; i < torrents->len; i++)
-    te_torrent_recheck (g_ptr_array_index (torrents, i));
+  each_selected (widget, te_torrent_recheck);
 }
 
 static void

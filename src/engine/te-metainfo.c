@@ -551,6 +551,30 @@ te_metainfo_get_file (TeMetainfo *self,
 }
 
 /**
+ * te_metainfo_get_file_pieces:
+ * @index: a file
+ * @first: (out): the first piece holding some of its bytes
+ * @last: (out): the last one
+ *
+ * Returns: whether the file has bytes (and so pieces) at all
+ */
+gboolean
+te_metainfo_get_file_pieces (TeMetainfo *self,
+                             guint       index,
+                             guint      *first,
+                             guint      *last)
+{
+  const TeFile *f = te_metainfo_get_file (self, index);
+  guint64 pl = self->piece_length;
+
+  if (f == NULL || f->length == 0 || self->n_pieces == 0)
+    return FALSE;
+  *first = (guint) MIN (f->offset / pl, self->n_pieces - 1);
+  *last = (guint) MIN ((f->offset + f->length - 1) / pl, self->n_pieces - 1);
+  return TRUE;
+}
+
+/**
  * te_metainfo_get_tiers:
  *
  * Returns: (transfer none) (element-type GPtrArray): tracker tiers, each a

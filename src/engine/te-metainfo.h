@@ -122,6 +122,10 @@ guint64       te_metainfo_get_total_size      (TeMetainfo    *self);
 guint64       te_metainfo_get_span            (TeMetainfo    *self);
 
 guint         te_metainfo_get_n_files         (TeMetainfo    *self);
+gboolean      te_metainfo_get_file_pieces     (TeMetainfo    *self,
+                                              guint          index,
+                                              guint         *first,
+                                              guint         *last);
 const TeFile *te_metainfo_get_file            (TeMetainfo    *self,
                                                guint          index);
 guint         te_metainfo_find_file           (TeMetainfo    *self,

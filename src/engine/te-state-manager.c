@@ -61,7 +61,7 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (TeStateManager, te_state_manager, G_TYPE_OBJECT)
 
-static void save_entry (Entry *e);
+static void save_document (Entry *e);
 
 static void
 entry_free (gpointer data)
@@ -388,19 +388,11 @@ saved_cb (GObject      *source,
   if (e->again)
     {
       e->again = FALSE;
-      save_entry (e);
+      save_document (e);
     }
   else if (e->torrent == NULL)
     entry_free (e);
   check_flushes (self);
-}
-
-static void save_document (Entry *e);
-
-static void
-save_entry (Entry *e)
-{
-  save_document (e);
 }
 
 /* A document's hash, leaving out its time of writing. */
@@ -502,7 +494,7 @@ save_dirty (TeStateManager *self,
 
       if (state_only ? (!e->ever_saved || e->saved_serial != e->torrent->state_serial)
                      : entry_dirty (e))
-        save_entry (e);
+        save_document (e);
     }
 }
 
@@ -567,7 +559,7 @@ track (TeStateManager *self,
   e->id = te_torrent_dup_id (torrent);
   g_hash_table_insert (self->entries, torrent, e);
   g_signal_connect (torrent, "state-changed", G_CALLBACK (state_changed_cb), e);
-  g_signal_connect_swapped (torrent, "metadata-received", G_CALLBACK (save_entry), e);
+  g_signal_connect_swapped (torrent, "metadata-received", G_CALLBACK (save_document), e);
   return e;
 }
 
@@ -580,7 +572,7 @@ torrent_added_cb (TeEngine       *engine,
 
   /* Restored torrents are saved once their saved fields are applied. */
   if (!self->restoring)
-    save_entry (e);
+    save_document (e);
 }
 
 static void

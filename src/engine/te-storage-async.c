@@ -467,19 +467,19 @@ check_files_thread (GTask        *task,
   TeStorage *self = source;
   TeBitfield *have = task_data;
   TeMetainfo *meta = te_storage_get_metainfo (self);
-  guint64 pl = te_metainfo_get_piece_length (meta);
 
   for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
     {
       const TeFile *f = te_metainfo_get_file (meta, i);
       g_autofree char *path = NULL;
       gboolean needed = FALSE;
+      guint first, last;
       GStatBuf st;
 
-      if (f->length == 0 || (f->attrs & TE_FILE_ATTR_PAD))
+      if ((f->attrs & TE_FILE_ATTR_PAD) || !te_metainfo_get_file_pieces (meta, i, &first, &last))
         continue;
-      for (guint64 p = f->offset / pl; p <= (f->offset + f->length - 1) / pl && !needed; p++)
-        needed = te_bitfield_get (have, (guint) p);
+      for (guint p = first; p <= last && !needed; p++)
+        needed = te_bitfield_get (have, p);
       if (!needed)
         continue;
       path = te_storage_dup_file_path (self, i);

@@ -461,6 +461,7 @@ te_torrent_dup_files (TeTorrent *self)
       const TeFile *f = te_metainfo_get_file (meta, i);
       TeFileInfo *info;
       guint64 pl = te_metainfo_get_piece_length (meta);
+      guint first, last;
 
       if (f->attrs & TE_FILE_ATTR_PAD)
         continue;
@@ -469,14 +470,15 @@ te_torrent_dup_files (TeTorrent *self)
       info->length = f->length;
       info->offset = f->offset;
       info->priority = _te_torrent_file_priority (self, i);
-      for (guint64 p = f->offset / pl; f->length > 0 && self->have && p <= (f->offset + f->length - 1) / pl; p++)
-        if (te_bitfield_get (self->have, (guint) p))
-          {
-            guint64 start = MAX (p * pl, f->offset);
-            guint64 end = MIN ((p + 1) * pl, f->offset + f->length);
+      if (self->have && te_metainfo_get_file_pieces (meta, i, &first, &last))
+        for (guint p = first; p <= last; p++)
+          if (te_bitfield_get (self->have, p))
+            {
+              guint64 start = MAX (p * pl, f->offset);
+              guint64 end = MIN ((p + 1) * pl, f->offset + f->length);
 
-            info->have_bytes += end - start;
-          }
+              info->have_bytes += end - start;
+            }
       g_ptr_array_add (files, info);
     }
   return files;

@@ -614,20 +614,21 @@ apply_priorities (TeTorrent *self)
 {
   TeMetainfo *meta = self->metainfo;
   guint n = te_metainfo_get_n_pieces (meta);
-  guint64 pl = te_metainfo_get_piece_length (meta);
   g_autofree guint8 *prio = g_malloc0 (n);
 
   for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
     {
       const TeFile *f = te_metainfo_get_file (meta, i);
       TePriority p = _te_torrent_file_priority (self, i);
+      guint first, last;
 
-      if (f->length == 0 || (f->attrs & TE_FILE_ATTR_PAD) || p == TE_PRIORITY_SKIP)
+      if ((f->attrs & TE_FILE_ATTR_PAD) || p == TE_PRIORITY_SKIP
+          || !te_metainfo_get_file_pieces (meta, i, &first, &last))
         continue;
       /* v2 only, layer not fetched yet: its pieces could not be verified. */
       if (!te_metainfo_has_v1 (meta) && !_te_torrent_file_has_hashes (self, i))
         continue;
-      for (guint64 piece = f->offset / pl; piece <= (f->offset + f->length - 1) / pl && piece < n; piece++)
+      for (guint piece = first; piece <= last; piece++)
         prio[piece] = MAX (prio[piece], (guint8) p);
     }
   g_clear_pointer (&self->wanted, te_bitfield_free);
