@@ -11,73 +11,84 @@
 
 G_DEFINE_QUARK (te-settings-error-quark, te_settings_error)
 
-typedef enum {
-  KIND_PATH,       /* char *, GSettings "s" */
-  KIND_UINT16,     /* guint16, "q" */
-  KIND_UINT,       /* guint, "u" */
-  KIND_UINT64,     /* guint64, "t" */
-  KIND_DOUBLE,     /* double ≥ 0, "d" */
-  KIND_BOOLEAN,    /* gboolean, "b" */
-} Kind;
-
-/* The GSettings type of each kind's key, indexed by Kind. */
+/* The GSettings type of each kind's key, indexed by TeSettingKind. */
 static const char * const kind_types[] = { "s", "q", "u", "t", "d", "b" };
-G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == KIND_BOOLEAN + 1);
-
-typedef struct {
-  const char *env;
-  const char *key;
-  gsize       offset;     /* into TeEngineSettings */
-  Kind        kind;
-  guint64     min;        /* inclusive; integer kinds only */
-  guint64     max;
-  const char *unit;       /* shown in error messages, or NULL */
-} Setting;
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == TE_SETTING_KIND_BOOLEAN + 1);
 
 #define FIELD(f) G_STRUCT_OFFSET (TeEngineSettings, f)
+#define PATH TE_SETTING_KIND_PATH
+#define UINT16 TE_SETTING_KIND_UINT16
+#define UINT TE_SETTING_KIND_UINT
+#define UINT64 TE_SETTING_KIND_UINT64
+#define DOUBLE TE_SETTING_KIND_DOUBLE
+#define BOOLEAN TE_SETTING_KIND_BOOLEAN
 
-/* The one list of what can be configured: both loaders walk it, and the schema
- * in data/ has exactly these keys with these ranges (tests/test-settings.c
- * checks it). */
-static const Setting settings_table[] = {
-  { "DOWNLOAD_PATH", "download-path", FIELD (download_path), KIND_PATH, 0, 0, NULL },
-  { "LISTEN_PORT", "listen-port", FIELD (listen_port), KIND_UINT16, 0, G_MAXUINT16, NULL },
-  { "MAX_CONCURRENT_TORRENTS", "max-concurrent-torrents", FIELD (max_active_downloads),
-    KIND_UINT, 0, 10000, NULL },
-  { "MAX_ACTIVE_SEEDS", "max-active-seeds", FIELD (max_active_seeds), KIND_UINT, 0, 100000, NULL },
-  { "MAX_PEER_CONNECTIONS", "max-peer-connections", FIELD (max_peers_per_torrent),
-    KIND_UINT, 1, 10000, NULL },
-  { "MAX_GLOBAL_PEER_CONNECTIONS", "max-global-peer-connections", FIELD (max_peers_global),
-    KIND_UINT, 1, 100000, NULL },
-  { "UPLOAD_LIMIT", "upload-limit", FIELD (upload_limit),
-    KIND_UINT64, 0, G_MAXUINT64, "bytes per second" },
-  { "DOWNLOAD_LIMIT", "download-limit", FIELD (download_limit),
-    KIND_UINT64, 0, G_MAXUINT64, "bytes per second" },
-  { "SEED_RATIO_LIMIT", "seed-ratio-limit", FIELD (seed_ratio_limit), KIND_DOUBLE, 0, 0, NULL },
-  { "SEED_TIME_LIMIT", "seed-time-limit", FIELD (seed_time_limit_ms),
-    KIND_UINT64, 0, G_MAXUINT64, "milliseconds" },
-  { "AUTO_RESUME", "auto-resume", FIELD (auto_resume), KIND_BOOLEAN, 0, 0, NULL },
-  { "VERIFY_ON_RESUME", "verify-on-resume", FIELD (verify_on_resume), KIND_BOOLEAN, 0, 0, NULL },
-  { "STATE_SAVE_INTERVAL", "state-save-interval", FIELD (state_save_interval_ms),
-    KIND_UINT, 100, 86400000, "milliseconds" },
-  { "MAX_PIECE_RETRIES", "max-piece-retries", FIELD (max_piece_retries), KIND_UINT, 1, 1000, NULL },
-  { "MAX_PEER_FAILURES_PER_PIECE", "max-peer-failures-per-piece",
-    FIELD (max_peer_failures_per_piece), KIND_UINT, 1, 1000, NULL },
-  { "PEER_RECONNECT_DELAY", "peer-reconnect-delay", FIELD (peer_reconnect_delay_ms),
-    KIND_UINT, 0, 86400000, "milliseconds" },
-  { "PEER_BAN_DURATION", "peer-ban-duration", FIELD (peer_ban_duration_ms),
-    KIND_UINT64, 0, G_MAXUINT64, "milliseconds" },
-  { "QUEUE_STALL_TIMEOUT", "queue-stall-timeout", FIELD (stall_timeout_s),
-    KIND_UINT, 1, 604800, "seconds" },
-  { "ENABLE_PEX", "enable-pex", FIELD (enable_pex), KIND_BOOLEAN, 0, 0, NULL },
-  { "ALT_SPEED_ENABLED", "alt-speed-enabled", FIELD (alt_speed_enabled), KIND_BOOLEAN, 0, 0, NULL },
-  { "ALT_DOWNLOAD_LIMIT", "alt-download-limit", FIELD (alt_download_limit),
-    KIND_UINT64, 0, G_MAXUINT64, "bytes per second" },
-  { "ALT_UPLOAD_LIMIT", "alt-upload-limit", FIELD (alt_upload_limit),
-    KIND_UINT64, 0, G_MAXUINT64, "bytes per second" },
+/* The one list of what can be configured: both loaders and the remote API
+ * walk it, and the schema in data/ has exactly the keys named here with
+ * these ranges (tests/test-settings.c checks it). A new setting is a field in
+ * TeEngineSettings, a default in te_engine_settings_init() and a row here. */
+static const TeSettingInfo settings_table[] = {
+  { "DOWNLOAD_PATH", "download-path", "downloadPath",
+    FIELD (download_path), PATH, 0, 0, NULL },
+  { "LISTEN_PORT", "listen-port", "listenPort",
+    FIELD (listen_port), UINT16, 0, G_MAXUINT16, NULL },
+  { "MAX_CONCURRENT_TORRENTS", "max-concurrent-torrents", "maxActiveDownloads",
+    FIELD (max_active_downloads), UINT, 0, 10000, NULL },
+  { "MAX_ACTIVE_SEEDS", "max-active-seeds", "maxActiveSeeds",
+    FIELD (max_active_seeds), UINT, 0, 100000, NULL },
+  { "MAX_PEER_CONNECTIONS", "max-peer-connections", "maxPeersPerTorrent",
+    FIELD (max_peers_per_torrent), UINT, 1, 10000, NULL },
+  { "MAX_GLOBAL_PEER_CONNECTIONS", "max-global-peer-connections", "maxPeersGlobal",
+    FIELD (max_peers_global), UINT, 1, 100000, NULL },
+  /* Tests of whole swarms on one address raise it remotely; nothing else
+   * needs to, so it has no variable or key. */
+  { NULL, NULL, "maxPerIp",
+    FIELD (max_per_ip), UINT, 1, 1000, NULL },
+  { "UPLOAD_LIMIT", "upload-limit", "uploadLimit",
+    FIELD (upload_limit), UINT64, 0, G_MAXUINT64, "bytes per second" },
+  { "DOWNLOAD_LIMIT", "download-limit", "downloadLimit",
+    FIELD (download_limit), UINT64, 0, G_MAXUINT64, "bytes per second" },
+  { "SEED_RATIO_LIMIT", "seed-ratio-limit", "seedRatioLimit",
+    FIELD (seed_ratio_limit), DOUBLE, 0, 0, NULL },
+  { "SEED_TIME_LIMIT", "seed-time-limit", "seedTimeLimitMs",
+    FIELD (seed_time_limit_ms), UINT64, 0, G_MAXUINT64, "milliseconds" },
+  { "AUTO_RESUME", "auto-resume", "autoResume",
+    FIELD (auto_resume), BOOLEAN, 0, 0, NULL },
+  { "VERIFY_ON_RESUME", "verify-on-resume", "verifyOnResume",
+    FIELD (verify_on_resume), BOOLEAN, 0, 0, NULL },
+  { "STATE_SAVE_INTERVAL", "state-save-interval", "stateSaveIntervalMs",
+    FIELD (state_save_interval_ms), UINT, 100, 86400000, "milliseconds" },
+  { "MAX_PIECE_RETRIES", "max-piece-retries", "maxPieceRetries",
+    FIELD (max_piece_retries), UINT, 1, 1000, NULL },
+  { "MAX_PEER_FAILURES_PER_PIECE", "max-peer-failures-per-piece", "maxPeerFailuresPerPiece",
+    FIELD (max_peer_failures_per_piece), UINT, 1, 1000, NULL },
+  { "PEER_RECONNECT_DELAY", "peer-reconnect-delay", "peerReconnectDelayMs",
+    FIELD (peer_reconnect_delay_ms), UINT, 0, 86400000, "milliseconds" },
+  { "PEER_BAN_DURATION", "peer-ban-duration", "peerBanDurationMs",
+    FIELD (peer_ban_duration_ms), UINT64, 0, G_MAXUINT64, "milliseconds" },
+  { "QUEUE_STALL_TIMEOUT", "queue-stall-timeout", "stallTimeoutSeconds",
+    FIELD (stall_timeout_s), UINT, 1, 604800, "seconds" },
+  { "ENABLE_PEX", "enable-pex", "enablePex",
+    FIELD (enable_pex), BOOLEAN, 0, 0, NULL },
+  { "ALT_SPEED_ENABLED", "alt-speed-enabled", "altSpeedEnabled",
+    FIELD (alt_speed_enabled), BOOLEAN, 0, 0, NULL },
+  { "ALT_DOWNLOAD_LIMIT", "alt-download-limit", "altDownloadLimit",
+    FIELD (alt_download_limit), UINT64, 0, G_MAXUINT64, "bytes per second" },
+  { "ALT_UPLOAD_LIMIT", "alt-upload-limit", "altUploadLimit",
+    FIELD (alt_upload_limit), UINT64, 0, G_MAXUINT64, "bytes per second" },
 };
 
-/* A parsed value; which member is set follows the Setting's kind. */
+#undef PATH
+#undef UINT16
+#undef UINT
+#undef UINT64
+#undef DOUBLE
+#undef BOOLEAN
+
+/* A JSON value shown in an error message is cut to this many characters. */
+#define MAX_SHOWN_CHARS 64
+
+/* A parsed value; which member is set follows the setting's kind. */
 typedef union {
   char     *path;     /* owned until store() takes it */
   guint64   uint;
@@ -87,6 +98,51 @@ typedef union {
 
 static const char * const true_words[] = { "true", "1", "yes", "on" };
 static const char * const false_words[] = { "false", "0", "no", "off" };
+
+/**
+ * te_setting_info_list:
+ * @n_infos: (out): return location for the number of settings
+ *
+ * Lists every configurable field of [struct@EngineSettings], in the order the
+ * remote API and the schema present them.
+ *
+ * Returns: (array length=n_infos) (transfer none): the engine's table of
+ *   settings, valid for the life of the program
+ */
+const TeSettingInfo *
+te_setting_info_list (gsize *n_infos)
+{
+  g_return_val_if_fail (n_infos != NULL, NULL);
+
+  *n_infos = G_N_ELEMENTS (settings_table);
+  return settings_table;
+}
+
+/**
+ * te_setting_info_find:
+ * @json_name: a setting's name in the remote API, such as `maxActiveSeeds`
+ *
+ * Looks a setting up by [struct@SettingInfo]'s @json_name.
+ *
+ * Returns: (nullable) (transfer none): the setting, or `NULL` if there is none
+ *   of that name
+ */
+const TeSettingInfo *
+te_setting_info_find (const char *json_name)
+{
+  g_return_val_if_fail (json_name != NULL, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (settings_table); i++)
+    if (g_str_equal (settings_table[i].json_name, json_name))
+      return &settings_table[i];
+  return NULL;
+}
+
+static gboolean
+is_table_entry (const TeSettingInfo *info)
+{
+  return info >= settings_table && info < settings_table + G_N_ELEMENTS (settings_table);
+}
 
 /**
  * te_engine_settings_init:
@@ -221,21 +277,21 @@ parse_number (const char *text,
 
 /* What a valid value looks like, for error messages. */
 static char *
-describe_expected (const Setting *s)
+describe_expected (const TeSettingInfo *s)
 {
   g_autofree char *what = NULL;
 
   switch (s->kind)
     {
-    case KIND_PATH:
+    case TE_SETTING_KIND_PATH:
       return g_strdup ("an absolute path (or one starting with “~/”)");
-    case KIND_BOOLEAN:
+    case TE_SETTING_KIND_BOOLEAN:
       return g_strdup ("true or false (or yes/no, on/off, 1/0)");
-    case KIND_DOUBLE:
+    case TE_SETTING_KIND_DOUBLE:
       return g_strdup ("a number of 0 or more");
-    case KIND_UINT16:
-    case KIND_UINT:
-    case KIND_UINT64:
+    case TE_SETTING_KIND_UINT16:
+    case TE_SETTING_KIND_UINT:
+    case TE_SETTING_KIND_UINT64:
       if (s->min == 0 && s->max == G_MAXUINT64)
         what = g_strdup ("a whole number");
       else
@@ -250,7 +306,7 @@ describe_expected (const Setting *s)
 }
 
 static gboolean
-parse_env_value (const Setting *s,
+parse_env_value (const TeSettingInfo *s,
                  const char    *text,
                  Value         *out,
                  GError       **error)
@@ -261,19 +317,19 @@ parse_env_value (const Setting *s,
 
   switch (s->kind)
     {
-    case KIND_PATH:
+    case TE_SETTING_KIND_PATH:
       out->path = expand_path (text);
       ok = out->path != NULL;
       break;
-    case KIND_UINT16:
-    case KIND_UINT:
-    case KIND_UINT64:
+    case TE_SETTING_KIND_UINT16:
+    case TE_SETTING_KIND_UINT:
+    case TE_SETTING_KIND_UINT64:
       ok = g_ascii_string_to_unsigned (text, 10, s->min, s->max, &out->uint, NULL);
       break;
-    case KIND_DOUBLE:
+    case TE_SETTING_KIND_DOUBLE:
       ok = parse_number (text, &out->number);
       break;
-    case KIND_BOOLEAN:
+    case TE_SETTING_KIND_BOOLEAN:
       ok = parse_boolean (text, &out->boolean);
       break;
     default:
@@ -290,35 +346,35 @@ parse_env_value (const Setting *s,
   return FALSE;
 }
 
-/* Takes out->path for KIND_PATH. The value has been range-checked. */
+/* Takes out->path for TE_SETTING_KIND_PATH. The value has been range-checked. */
 static void
 store (TeEngineSettings *settings,
-       const Setting    *s,
+       const TeSettingInfo    *s,
        Value            *value)
 {
   gpointer field = G_STRUCT_MEMBER_P (settings, s->offset);
 
   switch (s->kind)
     {
-    case KIND_PATH:
+    case TE_SETTING_KIND_PATH:
       g_free (*(char **) field);
       *(char **) field = g_steal_pointer (&value->path);
       break;
-    case KIND_UINT16:
+    case TE_SETTING_KIND_UINT16:
       g_assert (value->uint <= G_MAXUINT16);
       *(guint16 *) field = (guint16) value->uint;
       break;
-    case KIND_UINT:
+    case TE_SETTING_KIND_UINT:
       g_assert (value->uint <= G_MAXUINT);
       *(guint *) field = (guint) value->uint;
       break;
-    case KIND_UINT64:
+    case TE_SETTING_KIND_UINT64:
       *(guint64 *) field = value->uint;
       break;
-    case KIND_DOUBLE:
+    case TE_SETTING_KIND_DOUBLE:
       *(double *) field = value->number;
       break;
-    case KIND_BOOLEAN:
+    case TE_SETTING_KIND_BOOLEAN:
       *(gboolean *) field = value->boolean;
       break;
     default:
@@ -354,10 +410,13 @@ te_engine_settings_apply_environment (TeEngineSettings   *settings,
   te_engine_settings_copy (&staged, settings);
   for (gsize i = 0; i < G_N_ELEMENTS (settings_table); i++)
     {
-      const Setting *s = &settings_table[i];
-      const char *text = g_environ_getenv ((char **) envp, s->env);
+      const TeSettingInfo *s = &settings_table[i];
+      const char *text;
       Value value;
 
+      if (s->env == NULL)
+        continue;
+      text = g_environ_getenv ((char **) envp, s->env);
       if (text == NULL || text[0] == '\0')
         continue;
       if (!parse_env_value (s, text, &value, error))
@@ -377,13 +436,13 @@ te_engine_settings_apply_environment (TeEngineSettings   *settings,
  * relative and an installed schema can be older or newer than this table.
  * Returns FALSE to keep the current value. */
 static gboolean
-read_gsettings_value (const Setting *s,
+read_gsettings_value (const TeSettingInfo *s,
                       GVariant      *variant,
                       Value         *out)
 {
   switch (s->kind)
     {
-    case KIND_PATH:
+    case TE_SETTING_KIND_PATH:
       {
         const char *text = g_variant_get_string (variant, NULL);
 
@@ -398,16 +457,16 @@ read_gsettings_value (const Setting *s,
           }
         return TRUE;
       }
-    case KIND_UINT16:
+    case TE_SETTING_KIND_UINT16:
       out->uint = g_variant_get_uint16 (variant);
       break;
-    case KIND_UINT:
+    case TE_SETTING_KIND_UINT:
       out->uint = g_variant_get_uint32 (variant);
       break;
-    case KIND_UINT64:
+    case TE_SETTING_KIND_UINT64:
       out->uint = g_variant_get_uint64 (variant);
       break;
-    case KIND_DOUBLE:
+    case TE_SETTING_KIND_DOUBLE:
       out->number = g_variant_get_double (variant);
       if (!isfinite (out->number) || out->number < 0)
         {
@@ -415,7 +474,7 @@ read_gsettings_value (const Setting *s,
           return FALSE;
         }
       return TRUE;
-    case KIND_BOOLEAN:
+    case TE_SETTING_KIND_BOOLEAN:
       out->boolean = g_variant_get_boolean (variant);
       return TRUE;
     default:
@@ -451,12 +510,12 @@ te_engine_settings_apply_gsettings (TeEngineSettings *settings,
   g_object_get (gsettings, "settings-schema", &schema, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (settings_table); i++)
     {
-      const Setting *s = &settings_table[i];
+      const TeSettingInfo *s = &settings_table[i];
       g_autoptr(GVariant) variant = NULL;
       Value value;
 
       /* An installed schema older than this build lacks the newer keys. */
-      if (!g_settings_schema_has_key (schema, s->key))
+      if (s->key == NULL || !g_settings_schema_has_key (schema, s->key))
         continue;
       variant = g_settings_get_value (gsettings, s->key);
       if (!g_variant_is_of_type (variant, G_VARIANT_TYPE (kind_types[s->kind])))
@@ -468,4 +527,149 @@ te_engine_settings_apply_gsettings (TeEngineSettings *settings,
       if (read_gsettings_value (s, variant, &value))
         store (settings, s, &value);
     }
+}
+
+/**
+ * te_engine_settings_get_json:
+ * @settings: the settings to read
+ * @info: a setting from [func@setting_info_list]
+ *
+ * Reads one setting as the remote API shows it: a path as a string (empty
+ * when unset), a number or a boolean. JSON integers are signed 64-bit, so a
+ * 64-bit field above `G_MAXINT64` reads as `G_MAXINT64`.
+ *
+ * Returns: (transfer full): the value of @info in @settings
+ */
+JsonNode *
+te_engine_settings_get_json (const TeEngineSettings *settings,
+                             const TeSettingInfo    *info)
+{
+  gconstpointer field;
+  JsonNode *node;
+
+  g_return_val_if_fail (settings != NULL, NULL);
+  g_return_val_if_fail (info != NULL && is_table_entry (info), NULL);
+
+  field = G_STRUCT_MEMBER_P (settings, info->offset);
+  node = json_node_alloc ();
+  switch (info->kind)
+    {
+    case TE_SETTING_KIND_PATH:
+      {
+        const char *path = *(char * const *) field;
+
+        return json_node_init_string (node, path != NULL ? path : "");
+      }
+    case TE_SETTING_KIND_UINT16:
+      return json_node_init_int (node, *(const guint16 *) field);
+    case TE_SETTING_KIND_UINT:
+      return json_node_init_int (node, *(const guint *) field);
+    case TE_SETTING_KIND_UINT64:
+      return json_node_init_int (node, (gint64) MIN (*(const guint64 *) field, (guint64) G_MAXINT64));
+    case TE_SETTING_KIND_DOUBLE:
+      return json_node_init_double (node, *(const double *) field);
+    case TE_SETTING_KIND_BOOLEAN:
+      return json_node_init_boolean (node, *(const gboolean *) field);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* FALSE when @node is not a value of @s's kind within its bounds. */
+static gboolean
+read_json_value (const TeSettingInfo *s,
+                 JsonNode            *node,
+                 Value               *out)
+{
+  GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+  gint64 n;
+
+  switch (s->kind)
+    {
+    case TE_SETTING_KIND_PATH:
+      if (type != G_TYPE_STRING)
+        return FALSE;
+      out->path = expand_path (json_node_get_string (node));
+      return out->path != NULL;
+    case TE_SETTING_KIND_UINT16:
+    case TE_SETTING_KIND_UINT:
+    case TE_SETTING_KIND_UINT64:
+      if (type != G_TYPE_INT64)
+        return FALSE;
+      n = json_node_get_int (node);
+      if (n < 0 || (guint64) n < s->min || (guint64) n > s->max)
+        return FALSE;
+      out->uint = (guint64) n;
+      return TRUE;
+    case TE_SETTING_KIND_DOUBLE:
+      if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+        return FALSE;
+      out->number = json_node_get_double (node);
+      return isfinite (out->number) && out->number >= 0;
+    case TE_SETTING_KIND_BOOLEAN:
+      if (type != G_TYPE_BOOLEAN)
+        return FALSE;
+      out->boolean = json_node_get_boolean (node);
+      return TRUE;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* @node as JSON text, cut short: it can be any size a client sent. */
+static char *
+show_json (JsonNode *node)
+{
+  g_autofree char *text = json_to_string (node, FALSE);
+
+  if (g_utf8_strlen (text, -1) <= MAX_SHOWN_CHARS)
+    return g_steal_pointer (&text);
+  {
+    g_autofree char *head = g_utf8_substring (text, 0, MAX_SHOWN_CHARS - 1);
+
+    return g_strconcat (head, "…", NULL);
+  }
+}
+
+/**
+ * te_engine_settings_set_json:
+ * @settings: the settings to change
+ * @info: a setting from [func@setting_info_list]
+ * @node: the new value, as the remote API names it
+ * @error: return location for a #GError
+ *
+ * Sets one setting from a JSON value, after checking it as the environment
+ * is checked: a path must be absolute (or start with `~/`), an integer must
+ * be within @info's bounds, a number finite and not negative.
+ *
+ * Returns: `TRUE` if @settings took the value; `FALSE` with
+ *   %TE_SETTINGS_ERROR_INVALID naming the setting, the value and what is
+ *   allowed, in which case @settings is unchanged
+ */
+gboolean
+te_engine_settings_set_json (TeEngineSettings     *settings,
+                             const TeSettingInfo  *info,
+                             JsonNode             *node,
+                             GError              **error)
+{
+  g_autofree char *expected = NULL;
+  g_autofree char *shown = NULL;
+  Value value;
+
+  g_return_val_if_fail (settings != NULL, FALSE);
+  g_return_val_if_fail (info != NULL && is_table_entry (info), FALSE);
+  g_return_val_if_fail (node != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (read_json_value (info, node, &value))
+    {
+      store (settings, info, &value);
+      return TRUE;
+    }
+
+  shown = show_json (node);
+  expected = describe_expected (info);
+  g_set_error (error, TE_SETTINGS_ERROR, TE_SETTINGS_ERROR_INVALID,
+               "%s: %s is not %s", info->json_name, shown, expected);
+  return FALSE;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -67,6 +68,59 @@ typedef struct {
   guint64   alt_upload_limit;
 } TeEngineSettings;
 
+/**
+ * TeSettingKind:
+ * @TE_SETTING_KIND_PATH: a `char *` absolute path; GSettings type `s`, a JSON string
+ * @TE_SETTING_KIND_UINT16: a `guint16`; `q`, a JSON integer
+ * @TE_SETTING_KIND_UINT: a `guint`; `u`, a JSON integer
+ * @TE_SETTING_KIND_UINT64: a `guint64`; `t`, a JSON integer
+ * @TE_SETTING_KIND_DOUBLE: a finite `double` of 0 or more; `d`, a JSON number
+ * @TE_SETTING_KIND_BOOLEAN: a `gboolean`; `b`, a JSON boolean
+ *
+ * The type of a field of [struct@EngineSettings].
+ */
+typedef enum {
+  TE_SETTING_KIND_PATH,
+  TE_SETTING_KIND_UINT16,
+  TE_SETTING_KIND_UINT,
+  TE_SETTING_KIND_UINT64,
+  TE_SETTING_KIND_DOUBLE,
+  TE_SETTING_KIND_BOOLEAN,
+} TeSettingKind;
+
+/**
+ * TeSettingInfo:
+ * @env: (nullable): the environment variable, or `NULL` for a setting only the
+ *   remote API changes
+ * @key: (nullable): the key in the %TE_SETTINGS_SCHEMA_ID schema, or `NULL`
+ * @json_name: the member name in the REST API and in the daemon's
+ *   `settings.json`
+ * @offset: where the field is in [struct@EngineSettings]; read and write it
+ *   with [func@engine_settings_get_json] and [func@engine_settings_set_json]
+ * @kind: the field's type
+ * @min: the smallest value allowed, for the integer kinds
+ * @max: the largest value allowed, for the integer kinds
+ * @unit: (nullable): the unit of an integer, as error messages show it
+ *
+ * One configurable field of [struct@EngineSettings]. The engine's table of
+ * them, from [func@setting_info_list], is the one place a setting's names,
+ * kind and bounds are written: the environment, GSettings and the remote API
+ * all read it.
+ */
+typedef struct {
+  const char    *env;
+  const char    *key;
+  const char    *json_name;
+  gsize          offset;
+  TeSettingKind  kind;
+  guint64        min;
+  guint64        max;
+  const char    *unit;
+} TeSettingInfo;
+
+const TeSettingInfo *te_setting_info_list (gsize                  *n_infos);
+const TeSettingInfo *te_setting_info_find (const char             *json_name);
+
 void     te_engine_settings_init          (TeEngineSettings        *settings);
 void     te_engine_settings_clear         (TeEngineSettings        *settings);
 void     te_engine_settings_copy          (TeEngineSettings        *dest,
@@ -76,5 +130,12 @@ gboolean te_engine_settings_apply_environment (TeEngineSettings    *settings,
                                            GError                 **error);
 void     te_engine_settings_apply_gsettings (TeEngineSettings      *settings,
                                            GSettings               *gsettings);
+
+JsonNode *te_engine_settings_get_json     (const TeEngineSettings  *settings,
+                                           const TeSettingInfo     *info);
+gboolean  te_engine_settings_set_json     (TeEngineSettings        *settings,
+                                           const TeSettingInfo     *info,
+                                           JsonNode                *node,
+                                           GError                 **error);
 
 G_END_DECLS

@@ -16,6 +16,28 @@
 #define RPC_VERSION_MINIMUM 14
 #define RPC_VERSION_SEMVER "5.3.0"
 
+/* Transmission keeps speeds in kB/s as 32-bit unsigned numbers. */
+#define MAX_SPEED_KBPS G_MAXUINT32
+
+/* The engine's setting behind a Transmission key; its bounds are the ones
+ * session-set enforces. */
+static const TeSettingInfo *
+setting (const char *json_name)
+{
+  const TeSettingInfo *info = te_setting_info_find (json_name);
+
+  g_assert (info != NULL);
+  return info;
+}
+
+/* Off is the longest stall timeout the engine has: the engine always
+ * detects stalls, Transmission can be told not to. */
+static gboolean
+stall_enabled (guint stall_timeout_s)
+{
+  return stall_timeout_s < setting ("stallTimeoutSeconds")->max;
+}
+
 static guint64
 kbps (guint64 bytes_per_s)
 {
@@ -76,9 +98,9 @@ session_fill (TeTransmissionRpc *self,
                                               ? te_engine_get_port (self->engine) : s->listen_port);
   json_object_set_boolean_member (o, "pex-enabled", s->enable_pex);
   json_object_set_boolean_member (o, "port-forwarding-enabled", FALSE);
-  json_object_set_boolean_member (o, "queue-stalled-enabled", s->stall_timeout_s > 0);
-  json_object_set_int_member (o, "queue-stalled-minutes",
-                              s->stall_timeout_s ? MAX (s->stall_timeout_s / 60, 1) : self->stall_minutes);
+  json_object_set_boolean_member (o, "queue-stalled-enabled", stall_enabled (s->stall_timeout_s));
+  json_object_set_int_member (o, "queue-stalled-minutes", stall_enabled (s->stall_timeout_s)
+                                                          ? MAX (s->stall_timeout_s / 60, 1) : self->stall_minutes);
   json_object_set_boolean_member (o, "rename-partial-files", FALSE);
   json_object_set_int_member (o, "rpc-version", RPC_VERSION);
   json_object_set_int_member (o, "rpc-version-minimum", RPC_VERSION_MINIMUM);
@@ -167,15 +189,34 @@ in_range (TeRpcCall  *call,
   return TRUE;
 }
 
+/* The engine's bounds of @info, in units of @scale of its own (60 for
+ * minutes of seconds), no larger than @cap: what @key may be. */
+static gboolean
+in_setting_range (TeRpcCall           *call,
+                  const char          *key,
+                  gint64              *value,
+                  const TeSettingInfo *info,
+                  guint64              scale,
+                  guint64              cap)
+{
+  guint64 min = info->min / scale + (info->min % scale != 0);
+  guint64 max = MIN (info->max / scale, cap);
+
+  g_assert (max <= G_MAXINT64);
+  return in_range (call, key, value, (gint64) min, (gint64) max);
+}
+
 /* Enabled or not, and the number to use when enabled; the engine stores 0
  * for "off", so the number is remembered here meanwhile. */
 static gboolean
-toggle (TeRpcCall  *call,
-        const char *enabled_key,
-        const char *value_key,
-        guint64     current,
-        guint64    *remembered,
-        gint64      max)
+toggle (TeRpcCall           *call,
+        const char          *enabled_key,
+        const char          *value_key,
+        guint64              current,
+        guint64             *remembered,
+        const TeSettingInfo *info,
+        guint64              scale,
+        guint64              cap)
 {
   gboolean enabled = current > 0;
   gint64 value;
@@ -183,7 +224,7 @@ toggle (TeRpcCall  *call,
   if (current > 0)
     *remembered = current;
   _te_rpc_arg_bool (call, enabled_key, &enabled);
-  if (in_range (call, value_key, &value, 0, max))
+  if (in_setting_range (call, value_key, &value, info, scale, cap))
     *remembered = (guint64) value;
   return enabled;
 }
@@ -218,15 +259,17 @@ _te_rpc_session_set (TeRpcCall *call)
     }
 
   /* Speeds: kB/s here, bytes/s in the engine. */
-  flag = toggle (call, "speed-limit-down-enabled", "speed-limit-down",
-                 kbps (s.download_limit), &self->speed_down_kbps, G_MAXUINT32);
+  flag = toggle (call, "speed-limit-down-enabled", "speed-limit-down", kbps (s.download_limit),
+                 &self->speed_down_kbps, setting ("downloadLimit"), TE_RPC_SPEED_K, MAX_SPEED_KBPS);
   s.download_limit = speed_limit (flag, self->speed_down_kbps);
-  flag = toggle (call, "speed-limit-up-enabled", "speed-limit-up",
-                 kbps (s.upload_limit), &self->speed_up_kbps, G_MAXUINT32);
+  flag = toggle (call, "speed-limit-up-enabled", "speed-limit-up", kbps (s.upload_limit),
+                 &self->speed_up_kbps, setting ("uploadLimit"), TE_RPC_SPEED_K, MAX_SPEED_KBPS);
   s.upload_limit = speed_limit (flag, self->speed_up_kbps);
-  if (in_range (call, "alt-speed-down", &value, 0, G_MAXUINT32))
+  if (in_setting_range (call, "alt-speed-down", &value, setting ("altDownloadLimit"),
+                        TE_RPC_SPEED_K, MAX_SPEED_KBPS))
     s.alt_download_limit = (guint64) value * TE_RPC_SPEED_K;
-  if (in_range (call, "alt-speed-up", &value, 0, G_MAXUINT32))
+  if (in_setting_range (call, "alt-speed-up", &value, setting ("altUploadLimit"),
+                        TE_RPC_SPEED_K, MAX_SPEED_KBPS))
     s.alt_upload_limit = (guint64) value * TE_RPC_SPEED_K;
   _te_rpc_arg_bool (call, "alt-speed-enabled", &s.alt_speed_enabled);
 
@@ -234,17 +277,21 @@ _te_rpc_session_set (TeRpcCall *call)
   {
     guint64 downloads = self->download_queue, seeds = self->seed_queue, stall = self->stall_minutes;
 
-    flag = toggle (call, "download-queue-enabled", "download-queue-size",
-                   s.max_active_downloads, &downloads, 100000);
+    const TeSettingInfo *stall_info = setting ("stallTimeoutSeconds");
+
+    flag = toggle (call, "download-queue-enabled", "download-queue-size", s.max_active_downloads,
+                   &downloads, setting ("maxActiveDownloads"), 1, G_MAXUINT);
     self->download_queue = (guint) MAX (downloads, 1);
     s.max_active_downloads = flag ? self->download_queue : 0;
-    flag = toggle (call, "seed-queue-enabled", "seed-queue-size", s.max_active_seeds, &seeds, 100000);
+    flag = toggle (call, "seed-queue-enabled", "seed-queue-size", s.max_active_seeds,
+                   &seeds, setting ("maxActiveSeeds"), 1, G_MAXUINT);
     self->seed_queue = (guint) MAX (seeds, 1);
     s.max_active_seeds = flag ? self->seed_queue : 0;
     flag = toggle (call, "queue-stalled-enabled", "queue-stalled-minutes",
-                   s.stall_timeout_s ? MAX (s.stall_timeout_s / 60, 1) : 0, &stall, 100000);
+                   stall_enabled (s.stall_timeout_s) ? MAX (s.stall_timeout_s / 60, 1) : 0,
+                   &stall, stall_info, 60, G_MAXUINT / 60);
     self->stall_minutes = (guint) MAX (stall, 1);
-    s.stall_timeout_s = flag ? self->stall_minutes * 60 : 0;
+    s.stall_timeout_s = flag ? self->stall_minutes * 60 : (guint) stall_info->max;
   }
 
   /* Seeding. */
@@ -254,19 +301,23 @@ _te_rpc_session_set (TeRpcCall *call)
   _te_rpc_arg_bool (call, "seedRatioLimited", &ratio_limited);
   if (_te_rpc_arg_double (call, "seedRatioLimit", &ratio))
     {
-      if (ratio < 0 || ratio > 1e6)
-        _te_rpc_call_fail (call, "“seedRatioLimit” must be between 0 and 1000000");
-      else
+      g_autoptr(JsonNode) node = json_node_init_double (json_node_alloc (), ratio);
+      g_autoptr(GError) error = NULL;
+
+      /* The engine checks it; the value that counts is set just below. */
+      if (te_engine_settings_set_json (&s, setting ("seedRatioLimit"), node, &error))
         self->seed_ratio = ratio;
+      else
+        _te_rpc_call_fail (call, "%s", error->message);
     }
   s.seed_ratio_limit = ratio_limited ? self->seed_ratio : 0;
 
   /* Peers. */
-  if (in_range (call, "peer-limit-global", &value, 1, 65535))
+  if (in_setting_range (call, "peer-limit-global", &value, setting ("maxPeersGlobal"), 1, G_MAXUINT))
     s.max_peers_global = (guint) value;
-  if (in_range (call, "peer-limit-per-torrent", &value, 1, 65535))
+  if (in_setting_range (call, "peer-limit-per-torrent", &value, setting ("maxPeersPerTorrent"), 1, G_MAXUINT))
     s.max_peers_per_torrent = (guint) value;
-  if (in_range (call, "peer-port", &value, 0, 65535))
+  if (in_setting_range (call, "peer-port", &value, setting ("listenPort"), 1, G_MAXUINT16))
     s.listen_port = (guint16) value;
   _te_rpc_arg_bool (call, "pex-enabled", &s.enable_pex);
   flag = self->start_added;
