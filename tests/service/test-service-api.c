@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 
 #include "service-fixture.h"
+#include "te-api.h"
 #include "te-event-hub.h"
 #include "te-service-private.h"
+#include "te-service-settings.h"
 
 /* The routing table and data/openapi.json name the same routes. */
 static void
@@ -217,6 +219,256 @@ test_settings (SvcFixture    *f,
   g_signal_handlers_disconnect_by_data (f->service, &changed);
 }
 
+/* PATCHes @name to the integer @value; returns the reply's object. */
+static JsonObject *
+patch_setting (SvcFixture *f,
+               const char *name,
+               const char *value,
+               guint       expected_status)
+{
+  g_autofree char *body = g_strdup_printf ("{\"%s\":%s}", name, value);
+  g_autoptr(JsonNode) reply = svc_json (f, "PATCH", "/api/v1/session/settings", body, expected_status);
+
+  g_assert_nonnull (reply);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (reply));
+  return json_object_ref (json_node_get_object (reply));
+}
+
+/* A value past a bound is refused with 422 and a message naming the
+ * setting, the value and the range; nothing changes. */
+static void
+assert_refused (SvcFixture *f,
+                const char *name,
+                const char *value,
+                guint64     min,
+                guint64     max,
+                gint64      current)
+{
+  g_autoptr(JsonObject) error = patch_setting (f, name, value, 422);
+  g_autofree char *range = g_strdup_printf ("from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT, min, max);
+  g_autoptr(JsonNode) now = NULL;
+  const char *message;
+
+  g_assert_cmpstr (json_object_get_string_member (error, "error"), ==, "invalid_value");
+  message = json_object_get_string_member (error, "message");
+  g_test_message ("%s=%s: %s", name, value, message);
+  g_assert_nonnull (strstr (message, name));
+  g_assert_nonnull (strstr (message, value));
+  g_assert_nonnull (strstr (message, range));
+  now = svc_json (f, "GET", "/api/v1/session/settings", NULL, 200);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (now), name), ==, current);
+}
+
+/* The API takes each bound of the engine's settings and refuses one past it.
+ * The three listed by value are the ones whose API bounds once drifted from
+ * the engine's. */
+static void
+test_settings_bounds (SvcFixture    *f,
+                      gconstpointer  data)
+{
+  static const struct {
+    const char *name;
+    guint64     min;
+    guint64     max;
+    gsize       offset;
+  } drifted[] = {
+    { "maxActiveSeeds", 0, 100000, G_STRUCT_OFFSET (TeEngineSettings, max_active_seeds) },
+    { "stateSaveIntervalMs", 100, 86400000, G_STRUCT_OFFSET (TeEngineSettings, state_save_interval_ms) },
+    { "stallTimeoutSeconds", 1, 604800, G_STRUCT_OFFSET (TeEngineSettings, stall_timeout_s) },
+  };
+  const TeSettingInfo *infos;
+  gsize n;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (drifted); i++)
+    {
+      const char *name = drifted[i].name;
+      g_autofree char *min = g_strdup_printf ("%" G_GUINT64_FORMAT, drifted[i].min);
+      g_autofree char *max = g_strdup_printf ("%" G_GUINT64_FORMAT, drifted[i].max);
+      g_autofree char *below = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) drifted[i].min - 1);
+      g_autofree char *above = g_strdup_printf ("%" G_GUINT64_FORMAT, drifted[i].max + 1);
+      g_autoptr(JsonObject) at_min = NULL;
+      g_autoptr(JsonObject) at_max = NULL;
+
+      at_min = patch_setting (f, name, min, 200);
+      g_assert_cmpint (json_object_get_int_member (at_min, name), ==, drifted[i].min);
+      g_assert_cmpuint (G_STRUCT_MEMBER (guint, te_engine_get_settings (f->engine), drifted[i].offset),
+                        ==, drifted[i].min);
+      at_max = patch_setting (f, name, max, 200);
+      g_assert_cmpint (json_object_get_int_member (at_max, name), ==, drifted[i].max);
+      g_assert_cmpuint (G_STRUCT_MEMBER (guint, te_engine_get_settings (f->engine), drifted[i].offset),
+                        ==, drifted[i].max);
+
+      assert_refused (f, name, above, drifted[i].min, drifted[i].max, drifted[i].max);
+      assert_refused (f, name, below, drifted[i].min, drifted[i].max, drifted[i].max);
+      g_assert_cmpuint (G_STRUCT_MEMBER (guint, te_engine_get_settings (f->engine), drifted[i].offset),
+                        ==, drifted[i].max);
+    }
+
+  /* Every other integer setting, with the engine's bounds. */
+  infos = te_setting_info_list (&n);
+  for (gsize i = 0; i < n; i++)
+    {
+      const TeSettingInfo *info = &infos[i];
+      guint64 top = MIN (info->max, (guint64) G_MAXINT64);
+      g_autofree char *min = g_strdup_printf ("%" G_GUINT64_FORMAT, info->min);
+      g_autofree char *max = g_strdup_printf ("%" G_GUINT64_FORMAT, top);
+      g_autoptr(JsonObject) at_min = NULL;
+      g_autoptr(JsonObject) at_max = NULL;
+
+      if (info->kind != TE_SETTING_KIND_UINT16 && info->kind != TE_SETTING_KIND_UINT
+          && info->kind != TE_SETTING_KIND_UINT64)
+        continue;
+      at_min = patch_setting (f, info->json_name, min, 200);
+      g_assert_cmpint (json_object_get_int_member (at_min, info->json_name), ==, info->min);
+      at_max = patch_setting (f, info->json_name, max, 200);
+      g_assert_cmpint (json_object_get_int_member (at_max, info->json_name), ==, top);
+      if (info->max < G_MAXINT64)
+        {
+          g_autofree char *above = g_strdup_printf ("%" G_GUINT64_FORMAT, info->max + 1);
+
+          assert_refused (f, info->json_name, above, info->min, info->max, top);
+        }
+    }
+
+  /* A wrong type is still a bad request, not a bad value. */
+  {
+    g_autoptr(JsonObject) error = patch_setting (f, "maxActiveSeeds", "\"5\"", 400);
+
+    g_assert_cmpstr (json_object_get_string_member (error, "error"), ==, "bad_request");
+  }
+  /* The ratio has no upper bound, but no negatives. */
+  {
+    g_autoptr(JsonObject) big = patch_setting (f, "seedRatioLimit", "5000000", 200);
+    g_autoptr(JsonObject) error = patch_setting (f, "seedRatioLimit", "-0.5", 422);
+
+    g_assert_cmpfloat (json_object_get_double_member (big, "seedRatioLimit"), ==, 5000000);
+    g_assert_nonnull (strstr (json_object_get_string_member (error, "message"), "seedRatioLimit"));
+    g_assert_cmpfloat (te_engine_get_settings (f->engine)->seed_ratio_limit, ==, 5000000);
+  }
+}
+
+/* The served document states the engine's bounds, for reading and writing. */
+static void
+assert_schema_matches (JsonObject *schema,
+                       gboolean    all_required)
+{
+  JsonObject *props = json_object_get_object_member (schema, "properties");
+  const TeSettingInfo *infos;
+  gsize n;
+
+  infos = te_setting_info_list (&n);
+  g_assert_cmpuint (json_object_get_size (props), ==, n);
+  if (all_required)
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (schema, "required")), ==, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      const TeSettingInfo *info = &infos[i];
+      JsonObject *p;
+      const char *type;
+
+      g_test_message ("%s", info->json_name);
+      g_assert_true (json_object_has_member (props, info->json_name));
+      p = json_object_get_object_member (props, info->json_name);
+      type = json_object_get_string_member (p, "type");
+      switch (info->kind)
+        {
+        case TE_SETTING_KIND_PATH:
+          g_assert_cmpstr (type, ==, "string");
+          break;
+        case TE_SETTING_KIND_BOOLEAN:
+          g_assert_cmpstr (type, ==, "boolean");
+          break;
+        case TE_SETTING_KIND_DOUBLE:
+          g_assert_cmpstr (type, ==, "number");
+          g_assert_cmpint (json_object_get_int_member (p, "minimum"), ==, 0);
+          g_assert_false (json_object_has_member (p, "maximum"));
+          break;
+        case TE_SETTING_KIND_UINT16:
+        case TE_SETTING_KIND_UINT:
+        case TE_SETTING_KIND_UINT64:
+          g_assert_cmpstr (type, ==, "integer");
+          g_assert_cmpint (json_object_get_int_member (p, "minimum"), ==, info->min);
+          if (info->max <= G_MAXINT64)
+            g_assert_cmpint (json_object_get_int_member (p, "maximum"), ==, info->max);
+          else
+            g_assert_false (json_object_has_member (p, "maximum"));
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+}
+
+static void
+test_settings_openapi (SvcFixture    *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *schemas;
+
+  g_assert_cmpuint (svc_request (f, "GET", "/api/v1/openapi.json", NULL, NULL, NULL, &body), ==, 200);
+  json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+  g_assert_no_error (error);
+  schemas = json_object_get_object_member (json_object_get_object_member (
+    json_node_get_object (json_parser_get_root (parser)), "components"), "schemas");
+  assert_schema_matches (json_object_get_object_member (schemas, "Settings"), TRUE);
+  assert_schema_matches (json_object_get_object_member (schemas, "SettingsPatch"), FALSE);
+}
+
+/* settings.json: what is saved loads back; a value an older build allowed
+ * and this one does not is skipped with a warning; an unknown member or a
+ * wrong type is an error naming the file. */
+static void
+test_settings_file (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("settings-file");
+  g_autofree char *path = g_build_filename (dir, "settings.json", NULL);
+  g_autoptr(GError) error = NULL;
+  TeEngineSettings saved, loaded;
+
+  te_engine_settings_init (&saved);
+  saved.max_active_seeds = 100000;
+  saved.state_save_interval_ms = 100;
+  saved.stall_timeout_s = 604800;
+  saved.max_per_ip = 9;
+  saved.seed_ratio_limit = 0.75;
+  g_assert_true (te_service_settings_save_file (&saved, path, &error));
+  g_assert_no_error (error);
+  te_engine_settings_init (&loaded);
+  g_assert_true (te_service_settings_load_file (&loaded, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded.max_active_seeds, ==, 100000);
+  g_assert_cmpuint (loaded.state_save_interval_ms, ==, 100);
+  g_assert_cmpuint (loaded.stall_timeout_s, ==, 604800);
+  g_assert_cmpuint (loaded.max_per_ip, ==, 9);
+  g_assert_cmpfloat (loaded.seed_ratio_limit, ==, 0.75);
+  te_engine_settings_clear (&loaded);
+
+  g_assert_true (g_file_set_contents (path, "{\"stallTimeoutSeconds\":0,\"maxActiveSeeds\":5}", -1, &error));
+  g_assert_no_error (error);
+  te_engine_settings_init (&loaded);
+  g_test_expect_message ("te-service-settings", G_LOG_LEVEL_WARNING, "*ignoring stallTimeoutSeconds: 0*");
+  g_assert_true (te_service_settings_load_file (&loaded, path, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded.stall_timeout_s, ==, 600);
+  g_assert_cmpuint (loaded.max_active_seeds, ==, 5);
+  te_engine_settings_clear (&loaded);
+
+  g_assert_true (g_file_set_contents (path, "{\"maxActiveSeeds\":5,\"bogus\":1}", -1, &error));
+  g_assert_no_error (error);
+  te_engine_settings_init (&loaded);
+  g_assert_false (te_service_settings_load_file (&loaded, path, &error));
+  g_assert_error (error, TE_API_ERROR, TE_API_ERROR_BAD_REQUEST);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_cmpuint (loaded.max_active_seeds, ==, 0);
+  te_engine_settings_clear (&loaded);
+  te_engine_settings_clear (&saved);
+  te_test_rm_rf (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -226,5 +478,10 @@ main (int    argc,
   g_test_add ("/te/service/api/openapi-routes", SvcFixture, NULL, svc_fixture_setup, test_openapi_routes, svc_fixture_teardown);
   g_test_add ("/te/service/api/slow-client", SvcFixture, NULL, svc_fixture_setup, test_slow_client, svc_fixture_teardown);
   g_test_add ("/te/service/api/settings", SvcFixture, NULL, svc_fixture_setup, test_settings, svc_fixture_teardown);
+  g_test_add ("/te/service/api/settings-bounds", SvcFixture, NULL, svc_fixture_setup, test_settings_bounds,
+              svc_fixture_teardown);
+  g_test_add ("/te/service/api/settings-openapi", SvcFixture, NULL, svc_fixture_setup, test_settings_openapi,
+              svc_fixture_teardown);
+  g_test_add_func ("/te/service/api/settings-file", test_settings_file);
   return g_test_run ();
 }
