@@ -214,6 +214,62 @@ test_session_set (Fixture       *f,
   assert_fails (e, "not absolute");
 }
 
+/* session-set takes the engine's bounds, in Transmission's units. */
+static void
+test_session_set_bounds (Fixture       *f,
+                         gconstpointer  data)
+{
+  static const struct {
+    const char *request;
+    const char *needle;
+  } refused[] = {
+    { "{'peer-limit-per-torrent':10001}", "“peer-limit-per-torrent” must be between 1 and 10000" },
+    { "{'peer-limit-global':100001}", "“peer-limit-global” must be between 1 and 100000" },
+    { "{'download-queue-size':10001}", "“download-queue-size” must be between 0 and 10000" },
+    { "{'seed-queue-size':100001}", "“seed-queue-size” must be between 0 and 100000" },
+    { "{'queue-stalled-minutes':10081}", "“queue-stalled-minutes” must be between 1 and 10080" },
+    { "{'queue-stalled-minutes':0}", "“queue-stalled-minutes” must be between 1 and 10080" },
+    { "{'seedRatioLimit':-0.5}", "seedRatioLimit: -0.5 is not a number of 0 or more" },
+  };
+  const TeEngineSettings *s = te_engine_get_settings (f->engine);
+  g_autoptr(JsonNode) a = NULL, b = NULL, c = NULL, d = NULL;
+
+  a = rpc (f, "{'method':'session-set','arguments':{'peer-limit-per-torrent':10000,'peer-limit-global':100000,"
+              "'seed-queue-enabled':true,'seed-queue-size':100000,'queue-stalled-enabled':true,"
+              "'queue-stalled-minutes':30,'seedRatioLimit':5000000,'seedRatioLimited':true}}");
+  assert_success (a);
+  g_assert_cmpuint (s->max_peers_per_torrent, ==, 10000);
+  g_assert_cmpuint (s->max_peers_global, ==, 100000);
+  g_assert_cmpuint (s->max_active_seeds, ==, 100000);
+  g_assert_cmpuint (s->stall_timeout_s, ==, 1800);
+  g_assert_cmpfloat (s->seed_ratio_limit, ==, 5000000);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *request = g_strdup_printf ("{'method':'session-set','arguments':%s}", refused[i].request);
+      g_autoptr(JsonNode) answer = rpc (f, request);
+
+      g_test_message ("%s", request);
+      assert_fails (answer, refused[i].needle);
+      g_assert_cmpuint (s->max_peers_per_torrent, ==, 10000);
+      g_assert_cmpuint (s->max_active_seeds, ==, 100000);
+      g_assert_cmpuint (s->stall_timeout_s, ==, 1800);
+      g_assert_cmpfloat (s->seed_ratio_limit, ==, 5000000);
+    }
+
+  /* Off is the engine's longest stall timeout, never one below its minimum;
+   * the minutes are kept for when it is switched on again. */
+  b = rpc (f, "{'method':'session-set','arguments':{'queue-stalled-enabled':false}}");
+  assert_success (b);
+  g_assert_cmpuint (s->stall_timeout_s, ==, 604800);
+  c = rpc (f, "{'method':'session-get','arguments':{'fields':['queue-stalled-enabled','queue-stalled-minutes']}}");
+  g_assert_false (json_object_get_boolean_member (args_of (c), "queue-stalled-enabled"));
+  g_assert_cmpint (json_object_get_int_member (args_of (c), "queue-stalled-minutes"), ==, 30);
+  d = rpc (f, "{'method':'session-set','arguments':{'queue-stalled-enabled':true}}");
+  assert_success (d);
+  g_assert_cmpuint (s->stall_timeout_s, ==, 1800);
+}
+
 static void
 test_session_stats (Fixture       *f,
                     gconstpointer  data)
@@ -668,6 +724,7 @@ main (int   argc,
 #define ADD(path, func) g_test_add ("/te/transmission-rpc/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("session-get", test_session_get);
   ADD ("session-set", test_session_set);
+  ADD ("session-set-bounds", test_session_set_bounds);
   ADD ("session-stats", test_session_stats);
   ADD ("torrent-add-get", test_add_and_get);
   ADD ("torrent-set", test_torrent_set);
