@@ -31,7 +31,8 @@ setting (const char *json_name)
 }
 
 /* Off is the longest stall timeout the engine has: the engine always
- * detects stalls, Transmission can be told not to. */
+ * detects stalls, Transmission can be told not to. (So a timeout of exactly
+ * that long, a week, reads as off.) */
 static gboolean
 stall_enabled (guint stall_timeout_s)
 {
@@ -207,7 +208,8 @@ in_setting_range (TeRpcCall           *call,
 }
 
 /* Enabled or not, and the number to use when enabled; the engine stores 0
- * for "off", so the number is remembered here meanwhile. */
+ * (for stalls, its longest timeout) for "off", so the number is remembered
+ * here meanwhile. @current is 0 when off. */
 static gboolean
 toggle (TeRpcCall           *call,
         const char          *enabled_key,
@@ -276,7 +278,6 @@ _te_rpc_session_set (TeRpcCall *call)
   /* Queues. */
   {
     guint64 downloads = self->download_queue, seeds = self->seed_queue, stall = self->stall_minutes;
-
     const TeSettingInfo *stall_info = setting ("stallTimeoutSeconds");
 
     flag = toggle (call, "download-queue-enabled", "download-queue-size", s.max_active_downloads,
