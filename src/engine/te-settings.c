@@ -16,12 +16,7 @@ static const char * const kind_types[] = { "s", "q", "u", "t", "d", "b" };
 G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == TE_SETTING_KIND_BOOLEAN + 1);
 
 #define FIELD(f) G_STRUCT_OFFSET (TeEngineSettings, f)
-#define PATH TE_SETTING_KIND_PATH
-#define UINT16 TE_SETTING_KIND_UINT16
-#define UINT TE_SETTING_KIND_UINT
-#define UINT64 TE_SETTING_KIND_UINT64
-#define DOUBLE TE_SETTING_KIND_DOUBLE
-#define BOOLEAN TE_SETTING_KIND_BOOLEAN
+#define KIND(k) TE_SETTING_KIND_##k
 
 /* The one list of what can be configured: both loaders and the remote API
  * walk it, and the schema in data/ has exactly the keys named here with
@@ -29,61 +24,55 @@ G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == TE_SETTING_KIND_BOOLEAN + 1);
  * TeEngineSettings, a default in te_engine_settings_init() and a row here. */
 static const TeSettingInfo settings_table[] = {
   { "DOWNLOAD_PATH", "download-path", "downloadPath",
-    FIELD (download_path), PATH, 0, 0, NULL },
+    FIELD (download_path), KIND (PATH), 0, 0, NULL },
   { "LISTEN_PORT", "listen-port", "listenPort",
-    FIELD (listen_port), UINT16, 0, G_MAXUINT16, NULL },
+    FIELD (listen_port), KIND (UINT16), 0, G_MAXUINT16, NULL },
   { "MAX_CONCURRENT_TORRENTS", "max-concurrent-torrents", "maxActiveDownloads",
-    FIELD (max_active_downloads), UINT, 0, 10000, NULL },
+    FIELD (max_active_downloads), KIND (UINT), 0, 10000, NULL },
   { "MAX_ACTIVE_SEEDS", "max-active-seeds", "maxActiveSeeds",
-    FIELD (max_active_seeds), UINT, 0, 100000, NULL },
+    FIELD (max_active_seeds), KIND (UINT), 0, 100000, NULL },
   { "MAX_PEER_CONNECTIONS", "max-peer-connections", "maxPeersPerTorrent",
-    FIELD (max_peers_per_torrent), UINT, 1, 10000, NULL },
+    FIELD (max_peers_per_torrent), KIND (UINT), 1, 10000, NULL },
   { "MAX_GLOBAL_PEER_CONNECTIONS", "max-global-peer-connections", "maxPeersGlobal",
-    FIELD (max_peers_global), UINT, 1, 100000, NULL },
-  /* Tests of whole swarms on one address raise it remotely; nothing else
-   * needs to, so it has no variable or key. */
+    FIELD (max_peers_global), KIND (UINT), 1, 100000, NULL },
+  /* Set only through the remote API: it has no variable or key. */
   { NULL, NULL, "maxPerIp",
-    FIELD (max_per_ip), UINT, 1, 1000, NULL },
+    FIELD (max_per_ip), KIND (UINT), 1, 1000, NULL },
   { "UPLOAD_LIMIT", "upload-limit", "uploadLimit",
-    FIELD (upload_limit), UINT64, 0, G_MAXUINT64, "bytes per second" },
+    FIELD (upload_limit), KIND (UINT64), 0, G_MAXUINT64, "bytes per second" },
   { "DOWNLOAD_LIMIT", "download-limit", "downloadLimit",
-    FIELD (download_limit), UINT64, 0, G_MAXUINT64, "bytes per second" },
+    FIELD (download_limit), KIND (UINT64), 0, G_MAXUINT64, "bytes per second" },
   { "SEED_RATIO_LIMIT", "seed-ratio-limit", "seedRatioLimit",
-    FIELD (seed_ratio_limit), DOUBLE, 0, 0, NULL },
+    FIELD (seed_ratio_limit), KIND (DOUBLE), 0, 0, NULL },
   { "SEED_TIME_LIMIT", "seed-time-limit", "seedTimeLimitMs",
-    FIELD (seed_time_limit_ms), UINT64, 0, G_MAXUINT64, "milliseconds" },
+    FIELD (seed_time_limit_ms), KIND (UINT64), 0, G_MAXUINT64, "milliseconds" },
   { "AUTO_RESUME", "auto-resume", "autoResume",
-    FIELD (auto_resume), BOOLEAN, 0, 0, NULL },
+    FIELD (auto_resume), KIND (BOOLEAN), 0, 0, NULL },
   { "VERIFY_ON_RESUME", "verify-on-resume", "verifyOnResume",
-    FIELD (verify_on_resume), BOOLEAN, 0, 0, NULL },
+    FIELD (verify_on_resume), KIND (BOOLEAN), 0, 0, NULL },
   { "STATE_SAVE_INTERVAL", "state-save-interval", "stateSaveIntervalMs",
-    FIELD (state_save_interval_ms), UINT, 100, 86400000, "milliseconds" },
+    FIELD (state_save_interval_ms), KIND (UINT), 100, 86400000, "milliseconds" },
   { "MAX_PIECE_RETRIES", "max-piece-retries", "maxPieceRetries",
-    FIELD (max_piece_retries), UINT, 1, 1000, NULL },
+    FIELD (max_piece_retries), KIND (UINT), 1, 1000, NULL },
   { "MAX_PEER_FAILURES_PER_PIECE", "max-peer-failures-per-piece", "maxPeerFailuresPerPiece",
-    FIELD (max_peer_failures_per_piece), UINT, 1, 1000, NULL },
+    FIELD (max_peer_failures_per_piece), KIND (UINT), 1, 1000, NULL },
   { "PEER_RECONNECT_DELAY", "peer-reconnect-delay", "peerReconnectDelayMs",
-    FIELD (peer_reconnect_delay_ms), UINT, 0, 86400000, "milliseconds" },
+    FIELD (peer_reconnect_delay_ms), KIND (UINT), 0, 86400000, "milliseconds" },
   { "PEER_BAN_DURATION", "peer-ban-duration", "peerBanDurationMs",
-    FIELD (peer_ban_duration_ms), UINT64, 0, G_MAXUINT64, "milliseconds" },
+    FIELD (peer_ban_duration_ms), KIND (UINT64), 0, G_MAXUINT64, "milliseconds" },
   { "QUEUE_STALL_TIMEOUT", "queue-stall-timeout", "stallTimeoutSeconds",
-    FIELD (stall_timeout_s), UINT, 1, 604800, "seconds" },
+    FIELD (stall_timeout_s), KIND (UINT), 1, 604800, "seconds" },
   { "ENABLE_PEX", "enable-pex", "enablePex",
-    FIELD (enable_pex), BOOLEAN, 0, 0, NULL },
+    FIELD (enable_pex), KIND (BOOLEAN), 0, 0, NULL },
   { "ALT_SPEED_ENABLED", "alt-speed-enabled", "altSpeedEnabled",
-    FIELD (alt_speed_enabled), BOOLEAN, 0, 0, NULL },
+    FIELD (alt_speed_enabled), KIND (BOOLEAN), 0, 0, NULL },
   { "ALT_DOWNLOAD_LIMIT", "alt-download-limit", "altDownloadLimit",
-    FIELD (alt_download_limit), UINT64, 0, G_MAXUINT64, "bytes per second" },
+    FIELD (alt_download_limit), KIND (UINT64), 0, G_MAXUINT64, "bytes per second" },
   { "ALT_UPLOAD_LIMIT", "alt-upload-limit", "altUploadLimit",
-    FIELD (alt_upload_limit), UINT64, 0, G_MAXUINT64, "bytes per second" },
+    FIELD (alt_upload_limit), KIND (UINT64), 0, G_MAXUINT64, "bytes per second" },
 };
 
-#undef PATH
-#undef UINT16
-#undef UINT
-#undef UINT64
-#undef DOUBLE
-#undef BOOLEAN
+#undef KIND
 
 /* A JSON value shown in an error message is cut to this many characters. */
 #define MAX_SHOWN_CHARS 64
