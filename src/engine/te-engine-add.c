@@ -12,16 +12,6 @@
 
 /* Adding torrents: from metainfo, .torrent bytes or files, and magnets. */
 
-static TeTorrent *
-find_torrent (TeEngine     *self,
-              const guint8  info_hash[20])
-{
-  for (guint i = 0; i < self->torrents->len; i++)
-    if (_te_torrent_matches_hash (g_ptr_array_index (self->torrents, i), info_hash))
-      return g_ptr_array_index (self->torrents, i);
-  return NULL;
-}
-
 /**
  * te_engine_find_torrent:
  * @id: a v1 info-hash (40 hex digits) or a v2 one (64)
@@ -37,7 +27,7 @@ te_engine_find_torrent (TeEngine   *self,
 
   if ((len != 40 && len != 64) || !te_hex_decode (id, len, hash, len / 2))
     return NULL;
-  return find_torrent (self, hash);
+  return _te_engine_lookup_hash (self, hash);
 }
 
 void
@@ -92,7 +82,7 @@ te_engine_add_torrent_full (TeEngine           *self,
   const guint8 *hash = te_metainfo_has_v1 (metainfo) ? te_metainfo_get_info_hash (metainfo)
                                                      : te_metainfo_get_info_hash_v2 (metainfo);
 
-  if (find_torrent (self, hash) != NULL)
+  if (_te_engine_lookup_hash (self, hash) != NULL)
     {
       g_set_error (error, TE_ENGINE_ERROR, TE_ENGINE_ERROR_DUPLICATE,
                    "“%s” is already added", te_metainfo_get_name (metainfo));
@@ -171,7 +161,7 @@ te_engine_add_magnet_full (TeEngine           *self,
 {
   TeTorrent *torrent;
 
-  if (find_torrent (self, magnet->has_v1 ? magnet->info_hash : magnet->info_hash_v2) != NULL)
+  if (_te_engine_lookup_hash (self, magnet->has_v1 ? magnet->info_hash : magnet->info_hash_v2) != NULL)
     {
       g_set_error (error, TE_ENGINE_ERROR, TE_ENGINE_ERROR_DUPLICATE,
                    "This magnet link's torrent is already added");

@@ -24,6 +24,7 @@ struct _TeEngine
   TeTokenBucket     down_bucket;
   TeTokenBucket     up_bucket;
   GPtrArray        *torrents;
+  GHashTable       *by_hash;        /* 20-byte info-hash (v1 or v2 truncated) → TeTorrent */
   GPtrArray        *pending;        /* incoming peers before their handshake */
   TeQueueManager   *queue;
   GQueue            checks;         /* torrents waiting to check their data */
@@ -38,5 +39,10 @@ struct _TeEngine
 void _te_engine_announce_added (TeEngine  *self,
                                 TeTorrent *torrent);
 void _te_engine_apply_limits   (TeEngine  *self);
+void _te_engine_index_torrent  (TeEngine  *self,
+                                TeTorrent *torrent,
+                                gboolean   present);
+TeTorrent *_te_engine_lookup_hash (TeEngine     *self,
+                                   const guint8  info_hash[20]);
 
 G_END_DECLS

@@ -92,6 +92,7 @@ te_engine_dispose (GObject *object)
   for (guint i = 0; self->torrents && i < self->torrents->len; i++)
     _te_torrent_detach (g_ptr_array_index (self->torrents, i));
   g_clear_object (&self->queue);
+  g_clear_pointer (&self->by_hash, g_hash_table_unref);
   g_clear_pointer (&self->torrents, g_ptr_array_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_object (&self->soup);
@@ -176,10 +177,53 @@ te_engine_class_init (TeEngineClass *klass)
                   NULL, G_TYPE_NONE, 0);
 }
 
+/* Info-hashes are uniform: their first bytes are a hash already. */
+static guint
+hash_info_hash (gconstpointer key)
+{
+  guint h;
+
+  memcpy (&h, key, sizeof h);
+  return h;
+}
+
+static gboolean
+equal_info_hash (gconstpointer a,
+                 gconstpointer b)
+{
+  return memcmp (a, b, 20) == 0;
+}
+
+/* The keys point into the torrent: it leaves the index before it changes
+ * its hashes (metadata of a magnet) or goes away. */
+void
+_te_engine_index_torrent (TeEngine  *self,
+                          TeTorrent *torrent,
+                          gboolean   present)
+{
+  const guint8 *keys[2] = { torrent->info_hash, torrent->has_v2_hash ? torrent->info_hash_v2 : NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys) && self->by_hash; i++)
+    if (keys[i] == NULL)
+      continue;
+    else if (present)
+      g_hash_table_replace (self->by_hash, (gpointer) keys[i], torrent);
+    else if (g_hash_table_lookup (self->by_hash, keys[i]) == torrent)
+      g_hash_table_remove (self->by_hash, keys[i]);
+}
+
+TeTorrent *
+_te_engine_lookup_hash (TeEngine     *self,
+                        const guint8  info_hash[20])
+{
+  return g_hash_table_lookup (self->by_hash, info_hash);
+}
+
 static void
 te_engine_init (TeEngine *self)
 {
   self->torrents = g_ptr_array_new_with_free_func (g_object_unref);
+  self->by_hash = g_hash_table_new (hash_info_hash, equal_info_hash);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
@@ -274,25 +318,18 @@ pending_handshake_cb (TePeer            *peer,
                       gpointer           user_data)
 {
   TeEngine *self = user_data;
+  TeTorrent *torrent = _te_engine_lookup_hash (self, hs->info_hash);
+  gboolean open;
 
-  for (guint i = 0; i < self->torrents->len; i++)
-    {
-      TeTorrent *torrent = g_ptr_array_index (self->torrents, i);
-
-      if (_te_torrent_matches_hash (torrent, hs->info_hash))
-        {
-          gboolean open;
-
-          /* Hand the peer over: the pending list drops it, the torrent keeps it. */
-          g_object_ref (peer);
-          g_ptr_array_remove (self->pending, peer);
-          _te_torrent_attach_incoming (torrent, peer);
-          open = te_peer_get_state (peer) != TE_PEER_CLOSED;
-          g_object_unref (peer);
-          return open;
-        }
-    }
-  return FALSE;
+  if (torrent == NULL)
+    return FALSE;
+  /* Hand the peer over: the pending list drops it, the torrent keeps it. */
+  g_object_ref (peer);
+  g_ptr_array_remove (self->pending, peer);
+  _te_torrent_attach_incoming (torrent, peer);
+  open = te_peer_get_state (peer) != TE_PEER_CLOSED;
+  g_object_unref (peer);
+  return open;
 }
 
 static gboolean
@@ -418,6 +455,7 @@ void
 _te_engine_announce_added (TeEngine  *self,
                            TeTorrent *torrent)
 {
+  _te_engine_index_torrent (self, torrent, TRUE);
   g_list_model_items_changed (G_LIST_MODEL (self), self->torrents->len - 1, 0, 1);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TORRENTS]);
   g_signal_emit (self, signals[SIGNAL_TORRENT_ADDED], 0, torrent);
@@ -484,7 +522,12 @@ te_engine_remove (TeEngine  *self,
   g_object_ref (torrent);
   te_torrent_pause (torrent);
   g_cancellable_cancel (torrent->cancellable);
-  g_queue_remove (&self->checks, torrent);
+  if (torrent->check_waiting)
+    {
+      g_queue_remove (&self->checks, torrent);
+      torrent->check_waiting = FALSE;
+    }
+  _te_engine_index_torrent (self, torrent, FALSE);
   te_queue_manager_remove (self->queue, torrent);
   self->removed_down += torrent->stats.downloaded;
   self->removed_up += torrent->stats.uploaded;
@@ -569,6 +612,7 @@ run_checks (TeEngine *self)
     {
       TeTorrent *t = g_queue_pop_head (&self->checks);
 
+      t->check_waiting = FALSE;
       self->checks_running++;
       t->check_slot = TRUE;
       _te_torrent_run_check (t);
@@ -579,8 +623,11 @@ void
 _te_engine_queue_check (TeEngine  *self,
                         TeTorrent *torrent)
 {
-  if (!g_queue_find (&self->checks, torrent))
-    g_queue_push_tail (&self->checks, torrent);
+  if (!torrent->check_waiting)
+    {
+      g_queue_push_tail (&self->checks, torrent);
+      torrent->check_waiting = TRUE;
+    }
   run_checks (self);
 }
 

@@ -195,63 +195,66 @@ te_queue_manager_set_priority (TeQueueManager  *self,
   te_queue_manager_update (self);
 }
 
-static gint
-compare_torrents (gconstpointer a,
-                  gconstpointer b)
+static gboolean
+evaluate_one (TeQueueManager *self,
+              TeTorrent      *t,
+              gint64          now,
+              guint          *downloads,
+              guint          *seeds)
 {
-  TeTorrent *ta = *(TeTorrent **) a;
-  TeTorrent *tb = *(TeTorrent **) b;
+  gboolean allow = FALSE;
 
-  if (ta->priority != tb->priority)
-    return tb->priority - ta->priority;
-  return ta->queue_position < tb->queue_position ? -1 : ta->queue_position > tb->queue_position;
+  switch (slot_kind (t))
+    {
+    case SLOT_DOWNLOAD:
+      allow = self->max_downloads == 0 || *downloads < self->max_downloads;
+      if (allow && !_te_torrent_is_stalled (t, now, self->stall_timeout_us))
+        (*downloads)++;
+      break;
+    case SLOT_SEED:
+      allow = self->max_seeds == 0 || *seeds < self->max_seeds;
+      if (allow)
+        (*seeds)++;
+      break;
+    case SLOT_NONE:
+    default:
+      break;
+    }
+  if (t->queued != allow)
+    return FALSE;
+  g_object_ref (t);
+  _te_torrent_set_queued (t, !allow);
+  g_object_unref (t);
+  return TRUE;
 }
 
 /**
  * te_queue_manager_evaluate:
  *
- * Grants and takes slots now. Torrents that want none stay marked queued, so
- * resuming one waits for a slot rather than running past the limit.
+ * Grants and takes slots now, by priority and then queue position. Torrents
+ * that want none stay marked queued, so resuming one waits for a slot rather
+ * than running past the limit.
  */
 void
 te_queue_manager_evaluate (TeQueueManager *self)
 {
-  g_autoptr(GPtrArray) sorted = g_ptr_array_copy (self->order, NULL, NULL);
+  /* A copy: a state change may reach a handler that moves or removes one. */
+  g_autoptr(GPtrArray) order = g_ptr_array_copy (self->order, NULL, NULL);
   gint64 now = g_get_monotonic_time ();
   guint downloads = 0, seeds = 0;
   gboolean changed = FALSE;
 
   g_clear_handle_id (&self->idle_id, g_source_remove);
-  g_ptr_array_sort (sorted, compare_torrents);
-  for (guint i = 0; i < sorted->len; i++)
-    {
-      TeTorrent *t = g_ptr_array_index (sorted, i);
-      gboolean allow = FALSE;
+  /* The order is by position already: one pass per priority instead of a
+   * sort, as this runs after every batch of changes to thousands. */
+  for (int priority = TE_QUEUE_PRIORITY_HIGH; priority >= TE_QUEUE_PRIORITY_LOW; priority--)
+    for (guint i = 0; i < order->len; i++)
+      {
+        TeTorrent *t = g_ptr_array_index (order, i);
 
-      switch (slot_kind (t))
-        {
-        case SLOT_DOWNLOAD:
-          allow = self->max_downloads == 0 || downloads < self->max_downloads;
-          if (allow && !_te_torrent_is_stalled (t, now, self->stall_timeout_us))
-            downloads++;
-          break;
-        case SLOT_SEED:
-          allow = self->max_seeds == 0 || seeds < self->max_seeds;
-          if (allow)
-            seeds++;
-          break;
-        case SLOT_NONE:
-        default:
-          break;
-        }
-      if (t->queued == allow)
-        {
-          changed = TRUE;
-          g_object_ref (t);
-          _te_torrent_set_queued (t, !allow);
-          g_object_unref (t);
-        }
-    }
+        if ((int) t->priority == priority)
+          changed |= evaluate_one (self, t, now, &downloads, &seeds);
+      }
   if (changed)
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }

@@ -118,6 +118,7 @@ struct _TeTorrent
   gboolean          user_paused;
   gboolean          checking;
   gboolean          check_slot;      /* holds one of the engine's check slots */
+  gboolean          check_waiting;   /* in the engine's queue for one */
   gboolean          watching_files;
   TeBitfield       *watched_have;    /* what the file watch is looking for */
   gint64            files_checked_us;

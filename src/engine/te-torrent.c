@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "te-engine-private.h"
 #include "te-hash.h"
 #include "te-torrent-private.h"
 
@@ -892,6 +893,7 @@ _te_torrent_metadata_ready (TeTorrent  *self,
                             gboolean    check)
 {
   guint n = te_metainfo_get_n_pieces (metainfo);
+  gboolean indexed;
 
   g_set_object (&self->metainfo, metainfo);
   if (g_strcmp0 (self->name, te_metainfo_get_name (metainfo)) != 0)
@@ -900,6 +902,10 @@ _te_torrent_metadata_ready (TeTorrent  *self,
       self->name = g_strdup (te_metainfo_get_name (metainfo));
       g_object_notify (G_OBJECT (self), "name");
     }
+  /* A magnet's metadata may bring a second hash, or make v1 the wire id. */
+  indexed = self->engine && _te_engine_lookup_hash (self->engine, self->info_hash) == self;
+  if (indexed)
+    _te_engine_index_torrent (self->engine, self, FALSE);
   self->has_v1_hash = te_metainfo_has_v1 (metainfo);
   self->has_v2_hash = te_metainfo_has_v2 (metainfo);
   if (self->has_v1_hash)
@@ -908,6 +914,8 @@ _te_torrent_metadata_ready (TeTorrent  *self,
     memcpy (self->info_hash, te_metainfo_get_info_hash_v2 (metainfo), 20);
   if (self->has_v2_hash)
     memcpy (self->info_hash_v2, te_metainfo_get_info_hash_v2 (metainfo), 32);
+  if (indexed)
+    _te_engine_index_torrent (self->engine, self, TRUE);
   self->private = te_metainfo_is_private (metainfo);
 
   self->storage = te_storage_new (metainfo, self->save_path, TE_STORAGE_FLAGS_NONE);
