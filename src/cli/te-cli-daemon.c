@@ -18,6 +18,7 @@
 #include "te-file-state-store.h"
 #include "te-state-manager.h"
 #include "te-torrent.h"
+#include "te-watch-folder.h"
 
 /* The headless engine: settings from the environment, state kept in a folder,
  * torrents added by dropping .torrent files (or .magnet files holding a link)
@@ -29,8 +30,7 @@ typedef struct {
   TeEngine       *engine;
   TeStateManager *state;
   char           *watch_dir;
-  GFileMonitor   *monitor;
-  guint           scan_id;
+  TeWatchFolder  *watch;
   guint           status_id;
   char           *last_status;
   gboolean        stopping;
@@ -227,76 +227,12 @@ stall_poll (GPollFD *fds,
 /* The watch folder */
 
 static void
-mark_file (const char *path,
-           const char *suffix)
+watch_failed_cb (TeWatchFolder *watch,
+                 const char    *path,
+                 const GError  *error,
+                 Daemon        *d)
 {
-  g_autofree char *to = g_strconcat (path, suffix, NULL);
-
-  if (g_rename (path, to) != 0)
-    g_warning (_("Cannot rename “%s”: %s"), path, g_strerror (errno));
-}
-
-static void
-add_file (Daemon     *d,
-          const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  TeTorrent *torrent;
-
-  if (g_str_has_suffix (path, ".magnet"))
-    {
-      g_autofree char *text = NULL;
-
-      if (!g_file_get_contents (path, &text, NULL, &error))
-        goto failed;
-      g_strstrip (text);
-      torrent = te_engine_add_magnet_uri (d->engine, text, NULL, &error);
-    }
-  else
-    torrent = te_engine_add_torrent_file (d->engine, path, NULL, &error);
-  if (torrent == NULL && !g_error_matches (error, TE_ENGINE_ERROR, TE_ENGINE_ERROR_DUPLICATE))
-    goto failed;
-  mark_file (path, ".added");
-  return;
-
-failed:
   g_warning ("%s: %s", path, error->message);
-  mark_file (path, ".invalid");
-}
-
-static gboolean
-scan_cb (gpointer user_data)
-{
-  Daemon *d = user_data;
-  g_autoptr(GDir) dir = g_dir_open (d->watch_dir, 0, NULL);
-  const char *name;
-
-  d->scan_id = 0;
-  if (dir == NULL || d->stopping)
-    return G_SOURCE_REMOVE;
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".torrent") || g_str_has_suffix (name, ".magnet"))
-      {
-        g_autofree char *path = g_build_filename (d->watch_dir, name, NULL);
-        add_file (d, path);
-      }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-watch_changed_cb (GFileMonitor      *monitor,
-                  GFile             *file,
-                  GFile             *other,
-                  GFileMonitorEvent  event,
-                  Daemon            *d)
-{
-  /* Many files arrive at once: one scan a moment after the last. */
-  if (event == G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT || event == G_FILE_MONITOR_EVENT_MOVED_IN
-      || event == G_FILE_MONITOR_EVENT_RENAMED || event == G_FILE_MONITOR_EVENT_CREATED)
-    {
-      g_clear_handle_id (&d->scan_id, g_source_remove);
-      d->scan_id = g_timeout_add (200, scan_cb, d);
-    }
 }
 
 /* The remote API */
@@ -485,8 +421,15 @@ restored_cb (GObject      *source,
     g_warning (_("Cannot restore saved torrents: %s"), error->message);
   json_object_set_int_member (data, "torrents", n);
   emit_event ("daemon:ready", NULL, data);
-  if (d->watch_dir)
-    scan_cb (d);
+  /* After the restore: a file for a saved torrent finds it there. */
+  if (d->watch_dir && !d->stopping)
+    {
+      d->watch = te_watch_folder_new (d->engine, d->watch_dir, &error);
+      if (d->watch == NULL)
+        g_warning (_("Cannot watch %s: %s"), d->watch_dir, error->message);
+      else
+        g_signal_connect (d->watch, "failed", G_CALLBACK (watch_failed_cb), d);
+    }
 }
 
 static gboolean
@@ -526,6 +469,8 @@ signal_cb (gpointer user_data)
   if (!d->stopping)
     {
       d->stopping = TRUE;
+      /* Files not added yet stay for the next start. */
+      g_clear_object (&d->watch);
       g_message (_("Saving state and stopping"));
       te_state_manager_flush_async (d->state, NULL, flushed_cb, d);
     }
@@ -636,17 +581,7 @@ te_cli_daemon (int    argc,
   g_signal_connect (d.engine, "torrent-added", G_CALLBACK (torrent_added_cb), &d);
   g_signal_connect (d.state, "problem", G_CALLBACK (problem_cb), &d);
   if (watch_dir)
-    {
-      g_autoptr(GFile) dir = g_file_new_for_path (watch_dir);
-
-      d.watch_dir = g_canonicalize_filename (watch_dir, NULL);
-      g_mkdir_with_parents (d.watch_dir, 0755);
-      d.monitor = g_file_monitor_directory (dir, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
-      if (d.monitor == NULL)
-        g_warning (_("Cannot watch %s: %s"), watch_dir, error->message);
-      else
-        g_signal_connect (d.monitor, "changed", G_CALLBACK (watch_changed_cb), &d);
-    }
+    d.watch_dir = g_canonicalize_filename (watch_dir, NULL);
   if (!no_rpc && !start_service (&d, (const char * const *) env, state_dir, &error))
     {
       g_clear_object (&d.state);
@@ -665,8 +600,7 @@ te_cli_daemon (int    argc,
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_clear_handle_id (&d.status_id, g_source_remove);
-  g_clear_handle_id (&d.scan_id, g_source_remove);
-  g_clear_object (&d.monitor);
+  g_clear_object (&d.watch);
   g_clear_object (&d.state);
   if (d.service)
     {

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "te-test-utils.h"
+#include "te-watch-folder.h"
+
+/* The watch folder adds what it finds there and what arrives later, more
+ * files than one batch, and marks each file added or invalid. */
+
+#define PIECE (16 * 1024)
+#define N_TORRENTS 150   /* more than two of the folder's read batches */
+
+typedef struct {
+  guint      added;
+  guint      duplicates;
+  GPtrArray *failed;     /* "path: message" */
+} Seen;
+
+static void
+added_cb (TeWatchFolder *watch,
+          const char    *path,
+          TeTorrent     *torrent,
+          Seen          *seen)
+{
+  if (torrent)
+    seen->added++;
+  else
+    seen->duplicates++;
+}
+
+static void
+failed_cb (TeWatchFolder *watch,
+           const char    *path,
+           const GError  *error,
+           Seen          *seen)
+{
+  g_ptr_array_add (seen->failed, g_strdup_printf ("%s: %s", path, error->message));
+}
+
+static void
+wait_idle (TeWatchFolder *watch)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  /* The first scan starts from an idle callback; files arriving later wait out the debounce. */
+  te_test_spin (400);
+  while (te_watch_folder_is_busy (watch))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static void
+write_torrent (const char *data_dir,
+               const char *watch_dir,
+               guint       i)
+{
+  g_autofree char *name = g_strdup_printf ("p%03u.bin", i);
+  g_autofree char *path = g_build_filename (data_dir, name, NULL);
+  g_autofree char *tname = g_strdup_printf ("t%03u.torrent", i);
+  g_autofree char *tpath = g_build_filename (watch_dir, tname, NULL);
+  g_autoptr(TeMetainfo) meta = NULL;
+  GBytes *bytes;
+
+  te_test_write_random (path, PIECE + i, 7000 + i);
+  meta = te_test_make_torrent (path, TE_TORRENT_V1, PIECE);
+  bytes = te_metainfo_get_torrent_bytes (meta);
+  g_assert_true (g_file_set_contents (tpath, g_bytes_get_data (bytes, NULL),
+                                      g_bytes_get_size (bytes), NULL));
+}
+
+static gboolean
+exists (const char *dir,
+        const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_watch (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-watch");
+  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+  g_autofree char *watch_dir = g_build_filename (dir, "watch", NULL);
+  g_autoptr(TeEngine) engine = te_test_new_engine (0, 0);
+  g_autoptr(TeWatchFolder) watch = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bad = g_build_filename (watch_dir, "broken.torrent", NULL);
+  g_autofree char *magnet = g_build_filename (watch_dir, "m.magnet", NULL);
+  g_autofree char *again = g_build_filename (watch_dir, "again.torrent", NULL);
+  g_autofree char *first = g_build_filename (watch_dir, "t000.torrent.added", NULL);
+  Seen seen = { 0, 0, g_ptr_array_new_with_free_func (g_free) };
+
+  g_assert_cmpint (g_mkdir_with_parents (watch_dir, 0755), ==, 0);
+  /* Already there when the watch starts: more than one batch, one broken file. */
+  for (guint i = 0; i < N_TORRENTS; i++)
+    write_torrent (data_dir, watch_dir, i);
+  g_assert_true (g_file_set_contents (bad, "d4:infod4:name", -1, NULL));
+
+  watch = te_watch_folder_new (engine, watch_dir, &error);
+  g_assert_no_error (error);
+  g_signal_connect (watch, "added", G_CALLBACK (added_cb), &seen);
+  g_signal_connect (watch, "failed", G_CALLBACK (failed_cb), &seen);
+  wait_idle (watch);
+
+  g_assert_cmpuint (seen.added, ==, N_TORRENTS);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (engine)), ==, N_TORRENTS);
+  g_assert_cmpuint (seen.failed->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (seen.failed, 0), bad));
+  g_assert_true (exists (watch_dir, "broken.torrent.invalid"));
+  for (guint i = 0; i < N_TORRENTS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%03u.torrent", i);
+      g_autofree char *marked = g_strdup_printf ("t%03u.torrent.added", i);
+
+      g_assert_false (exists (watch_dir, name));
+      g_assert_true (exists (watch_dir, marked));
+    }
+
+  /* Arriving later: a magnet link, and the same torrent again, which counts as done. */
+  g_assert_true (g_file_set_contents (magnet, "  magnet:?xt=urn:btih:"
+                                      "0123456789abcdef0123456789abcdef01234567&dn=later\n", -1, NULL));
+  g_assert_cmpint (link (first, again), ==, 0);
+  wait_idle (watch);
+  g_assert_cmpuint (seen.added, ==, N_TORRENTS + 1);
+  g_assert_cmpuint (seen.duplicates, ==, 1);
+  g_assert_nonnull (te_engine_find_torrent (engine, "0123456789abcdef0123456789abcdef01234567"));
+  g_assert_true (exists (watch_dir, "m.magnet.added"));
+  g_assert_true (exists (watch_dir, "again.torrent.added"));
+  g_assert_cmpuint (seen.failed->len, ==, 1);
+
+  g_clear_object (&watch);
+  g_ptr_array_unref (seen.failed);
+  te_engine_stop (engine);
+  te_test_rm_rf (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/watch-folder/adds-and-marks", test_watch);
+  return g_test_run ();
+}
