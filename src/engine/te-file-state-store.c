@@ -16,15 +16,21 @@
  * <id>.torrent. A save rotates the backups by renames, hard-links the current
  * version as .1, then replaces it with a fsynced temporary file: a crash at
  * any point leaves the old or the new version readable. All file work runs on
- * one worker thread, so saves of a torrent land in the order they were made. */
+ * one worker thread, so saves of a torrent land in the order they were made;
+ * saves waiting together share their syncs. */
 
 struct _TeFileStateStore
 {
   GObject      parent_instance;
 
   char        *directory;
-  GThreadPool *pool;
+  GThreadPool *pool;           /* one thread, running drain() */
+  GMutex       lock;
+  GQueue       jobs;           /* Job, under the lock */
+  gboolean     draining;       /* drain() is queued or running */
 };
+
+#define MAX_BATCH 256
 
 static void te_file_state_store_iface_init (TeStateStoreInterface *iface);
 
@@ -91,19 +97,19 @@ sync_directory (const char  *dir,
   return TRUE;
 }
 
-/* Temporary file, fsync, rename. */
-static gboolean
-write_atomically (const char   *path,
-                  const guint8 *data,
-                  gsize         len,
-                  GError      **error)
+/* Writes @path.tmp and leaves it open: the batch syncs them all, then renames. */
+static int
+write_temporary (const char   *path,
+                 const guint8 *data,
+                 gsize         len,
+                 GError      **error)
 {
   g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
   gsize done = 0;
   int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
   if (fd < 0)
-    return set_errno_error (error, "create", tmp);
+    return set_errno_error (error, "create", tmp), -1;
   while (done < len)
     {
       ssize_t n = write (fd, data + done, len - done);
@@ -115,46 +121,45 @@ write_atomically (const char   *path,
           set_errno_error (error, "write", tmp);
           close (fd);
           g_unlink (tmp);
-          return FALSE;
+          return -1;
         }
       done += (gsize) n;
     }
-  if (fsync (fd) != 0)
-    {
-      set_errno_error (error, "sync", tmp);
-      close (fd);
-      g_unlink (tmp);
-      return FALSE;
-    }
-  close (fd);
-  if (g_rename (tmp, path) != 0)
-    {
-      set_errno_error (error, "replace", path);
-      g_unlink (tmp);
-      return FALSE;
-    }
-  return TRUE;
+  return fd;
 }
 
-static gboolean
-save (TeFileStateStore *self,
-      Job              *job,
-      GError          **error)
+/* One save's files in a batch: each written to a temporary file first. */
+typedef struct {
+  Job    *job;
+  char   *torrent_path;   /* NULL: no new .torrent */
+  int     torrent_fd;
+  char   *json_path;
+  int     json_fd;
+  GError *error;
+} Pending;
+
+/* Rotates the backups and writes the temporaries; nothing is replaced yet. */
+static void
+save_prepare (TeFileStateStore *self,
+              Pending          *p)
 {
-  g_autofree char *current = path_for (self, job->id, ".json");
+  Job *job = p->job;
   g_autofree char *first = path_for (self, job->id, ".json.1");
 
-  if (g_mkdir_with_parents (self->directory, 0700) != 0)
-    return set_errno_error (error, "create folder", self->directory);
-
+  p->torrent_fd = p->json_fd = -1;
+  p->json_path = path_for (self, job->id, ".json");
   if (job->torrent != NULL)
     {
       g_autofree char *torrent = path_for (self, job->id, ".torrent");
 
-      if (!g_file_test (torrent, G_FILE_TEST_EXISTS)
-          && !write_atomically (torrent, g_bytes_get_data (job->torrent, NULL),
-                                g_bytes_get_size (job->torrent), error))
-        return FALSE;
+      if (!g_file_test (torrent, G_FILE_TEST_EXISTS))
+        {
+          p->torrent_fd = write_temporary (torrent, g_bytes_get_data (job->torrent, NULL),
+                                           g_bytes_get_size (job->torrent), &p->error);
+          if (p->torrent_fd < 0)
+            return;
+          p->torrent_path = g_steal_pointer (&torrent);
+        }
     }
 
   /* .4 → .5 … .1 → .2, then the current version becomes .1 as well. */
@@ -166,14 +171,104 @@ save (TeFileStateStore *self,
       g_autofree char *to = path_for (self, job->id, to_suffix);
 
       if (g_rename (from, to) != 0 && errno != ENOENT)
-        return set_errno_error (error, "rotate", from);
+        {
+          set_errno_error (&p->error, "rotate", from);
+          return;
+        }
     }
-  if (link (current, first) != 0 && errno != ENOENT)
-    return set_errno_error (error, "keep a backup of", current);
+  if (link (p->json_path, first) != 0 && errno != ENOENT)
+    {
+      set_errno_error (&p->error, "keep a backup of", p->json_path);
+      return;
+    }
+  p->json_fd = write_temporary (p->json_path, (const guint8 *) job->json, strlen (job->json), &p->error);
+}
 
-  if (!write_atomically (current, (const guint8 *) job->json, strlen (job->json), error))
-    return FALSE;
-  return sync_directory (self->directory, error);
+static void
+sync_and_close (int        *fd,
+                const char *path,
+                GError    **error)
+{
+  if (*fd < 0)
+    return;
+  if (fsync (*fd) != 0 && *error == NULL)
+    {
+      g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+
+      set_errno_error (error, "sync", tmp);
+    }
+  close (*fd);
+  *fd = -1;
+}
+
+static void
+replace (const char  *path,
+         GError     **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+
+  if (*error != NULL)
+    g_unlink (tmp);
+  else if (g_rename (tmp, path) != 0)
+    {
+      set_errno_error (error, "replace", path);
+      g_unlink (tmp);
+    }
+}
+
+static void return_job (Job *job, GError *error);
+
+/* Saves many torrents with one round of syncs: all temporaries are written,
+ * then synced (the first sync flushes most of what the others would), then
+ * renamed into place, then the folder is synced once. Each save is still
+ * atomic: until its rename, the previous version stands. */
+static void
+save_batch (TeFileStateStore *self,
+            GPtrArray        *jobs)
+{
+  g_autofree Pending *pending = g_new0 (Pending, jobs->len);
+  GError *dir_error = NULL;
+
+  if (g_mkdir_with_parents (self->directory, 0700) != 0)
+    set_errno_error (&dir_error, "create folder", self->directory);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      pending[i].job = g_ptr_array_index (jobs, i);
+      pending[i].torrent_fd = pending[i].json_fd = -1;
+      if (dir_error)
+        pending[i].error = g_error_copy (dir_error);
+      else
+        save_prepare (self, &pending[i]);
+    }
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      sync_and_close (&pending[i].torrent_fd, pending[i].torrent_path, &pending[i].error);
+      sync_and_close (&pending[i].json_fd, pending[i].json_path, &pending[i].error);
+    }
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      if (pending[i].torrent_path)
+        replace (pending[i].torrent_path, &pending[i].error);
+      /* A .torrent that did not land leaves the state as it was. */
+      replace (pending[i].json_path, &pending[i].error);
+    }
+  if (dir_error == NULL)
+    {
+      GError *error = NULL;
+
+      if (!sync_directory (self->directory, &error))
+        for (guint i = 0; i < jobs->len; i++)
+          if (pending[i].error == NULL)
+            pending[i].error = g_error_copy (error);
+      g_clear_error (&error);
+    }
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      return_job (pending[i].job, pending[i].error);
+      g_free (pending[i].torrent_path);
+      g_free (pending[i].json_path);
+    }
+  g_clear_error (&dir_error);
 }
 
 static JsonObject *
@@ -316,27 +411,47 @@ unref_task_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* After its task returned. */
 static void
-worker (gpointer data,
-        gpointer user_data)
+release_job (Job *job)
 {
-  Job *job = data;
-  TeFileStateStore *self = user_data;
+  GTask *task = g_steal_pointer (&job->task);
+  GSource *source;
+
+  /* The task may hold the last reference to the store: drop it on the
+   * caller's context, never here, where finalizing would wait on this thread.
+   * An attached source, not g_main_context_invoke(): that one may run the
+   * callback right here when it can acquire the context. */
+  source = g_idle_source_new ();
+  g_source_set_callback (source, unref_task_cb, task, NULL);
+  g_source_attach (source, g_task_get_context (task));
+  g_source_unref (source);
+  job_free (job);
+}
+
+/* Takes @error. */
+static void
+return_job (Job    *job,
+            GError *error)
+{
+  if (error)
+    g_task_return_error (job->task, error);
+  else
+    g_task_return_boolean (job->task, TRUE);
+  release_job (job);
+}
+
+static void
+run_job (TeFileStateStore *self,
+         Job              *job)
+{
   GError *error = NULL;
 
   switch (job->kind)
     {
-    case JOB_SAVE:
-      if (save (self, job, &error))
-        g_task_return_boolean (job->task, TRUE);
-      else
-        g_task_return_error (job->task, error);
-      break;
     case JOB_REMOVE:
-      if (remove_all (self, job->id, &error))
-        g_task_return_boolean (job->task, TRUE);
-      else
-        g_task_return_error (job->task, error);
+      remove_all (self, job->id, &error);
+      return_job (job, error);
       break;
     case JOB_LOAD:
       {
@@ -346,24 +461,57 @@ worker (gpointer data,
           g_task_return_pointer (job->task, records, (GDestroyNotify) g_ptr_array_unref);
         else
           g_task_return_error (job->task, error);
+        release_job (job);
       }
       break;
+    case JOB_SAVE:
     default:
       g_assert_not_reached ();
     }
-  /* The task may hold the last reference to the store: drop it on the
-   * caller's context, never here, where finalizing would wait on this thread. */
-  {
-    GTask *task = g_steal_pointer (&job->task);
-    GSource *source = g_idle_source_new ();
+}
 
-    /* An attached source, not g_main_context_invoke(): that one may run the
-     * callback right here when it can acquire the context. */
-    g_source_set_callback (source, unref_task_cb, task, NULL);
-    g_source_attach (source, g_task_get_context (task));
-    g_source_unref (source);
-  }
-  job_free (job);
+/* The pool's one thread drains the queue: runs of saves go out as one
+ * batch, removes and loads one at a time, all in the order they came. */
+static void
+drain (gpointer data,
+       gpointer user_data)
+{
+  TeFileStateStore *self = user_data;
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) saves = g_ptr_array_new ();
+      g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+      Job *other = NULL;
+
+      g_mutex_lock (&self->lock);
+      while (saves->len < MAX_BATCH && !g_queue_is_empty (&self->jobs))
+        {
+          Job *job = g_queue_peek_head (&self->jobs);
+
+          if (job->kind != JOB_SAVE)
+            {
+              if (saves->len == 0)
+                other = g_queue_pop_head (&self->jobs);
+              break;
+            }
+          /* A second save of one torrent waits for the next batch. */
+          if (!g_hash_table_add (ids, job->id))
+            break;
+          g_ptr_array_add (saves, g_queue_pop_head (&self->jobs));
+        }
+      if (saves->len == 0 && other == NULL)
+        {
+          self->draining = FALSE;
+          g_mutex_unlock (&self->lock);
+          return;
+        }
+      g_mutex_unlock (&self->lock);
+      if (saves->len > 0)
+        save_batch (self, saves);
+      else
+        run_job (self, other);
+    }
 }
 
 static void
@@ -378,6 +526,7 @@ queue_job (TeFileStateStore    *self,
            gpointer             user_data)
 {
   Job *job = g_new0 (Job, 1);
+  gboolean start;
 
   job->kind = kind;
   job->task = g_task_new (self, cancellable, callback, user_data);
@@ -393,7 +542,13 @@ queue_job (TeFileStateStore    *self,
   job->id = g_strdup (id);
   job->json = json;
   job->torrent = torrent ? g_bytes_ref (torrent) : NULL;
-  g_thread_pool_push (self->pool, job, NULL);
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->jobs, job);
+  start = !self->draining;
+  self->draining = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (start)
+    g_thread_pool_push (self->pool, GINT_TO_POINTER (1), NULL);
 }
 
 static void
@@ -472,6 +627,7 @@ te_file_state_store_finalize (GObject *object)
 
   /* Pending jobs hold a reference through their tasks, so none is left here. */
   g_thread_pool_free (self->pool, FALSE, TRUE);
+  g_mutex_clear (&self->lock);
   g_free (self->directory);
 
   G_OBJECT_CLASS (te_file_state_store_parent_class)->finalize (object);
@@ -486,6 +642,8 @@ te_file_state_store_class_init (TeFileStateStoreClass *klass)
 static void
 te_file_state_store_init (TeFileStateStore *self)
 {
+  g_mutex_init (&self->lock);
+  g_queue_init (&self->jobs);
 }
 
 /**
@@ -500,7 +658,7 @@ te_file_state_store_new (const char *directory)
   TeFileStateStore *self = g_object_new (TE_TYPE_FILE_STATE_STORE, NULL);
 
   self->directory = g_strdup (directory);
-  self->pool = g_thread_pool_new (worker, self, 1, FALSE, NULL);
+  self->pool = g_thread_pool_new (drain, self, 1, FALSE, NULL);
   return self;
 }
 

@@ -20,7 +20,13 @@ struct _TeQueueManager
   guint       max_seeds;
   gint64      stall_timeout_us;
   guint       idle_id;
+  gint64      evaluated_us;     /* when the last evaluation ran */
+  guint       n_prioritized;    /* torrents with a priority other than normal */
 };
+
+/* With thousands of torrents an evaluation walks them all: checks finishing
+ * one after another share one evaluation per this much time. */
+#define EVALUATE_EVERY_US (50 * 1000)
 
 enum {
   SIGNAL_CHANGED,
@@ -143,6 +149,7 @@ te_queue_manager_add (TeQueueManager *self,
                       TeTorrent      *torrent)
 {
   g_ptr_array_add (self->order, torrent);
+  self->n_prioritized += torrent->priority != TE_QUEUE_PRIORITY_NORMAL;
   renumber (self, self->order->len - 1);
   te_queue_manager_update (self);
 }
@@ -156,6 +163,7 @@ te_queue_manager_remove (TeQueueManager *self,
   if (!g_ptr_array_find (self->order, torrent, &index))
     return;
   g_ptr_array_remove_index (self->order, index);
+  self->n_prioritized -= torrent->priority != TE_QUEUE_PRIORITY_NORMAL;
   renumber (self, index);
   te_queue_manager_update (self);
 }
@@ -189,6 +197,8 @@ te_queue_manager_set_priority (TeQueueManager  *self,
 {
   if (torrent->priority == priority)
     return;
+  if (g_ptr_array_find (self->order, torrent, NULL))
+    self->n_prioritized += (priority != TE_QUEUE_PRIORITY_NORMAL) - (torrent->priority != TE_QUEUE_PRIORITY_NORMAL);
   torrent->priority = priority;
   torrent->state_serial++;
   _te_torrent_publish (torrent);
@@ -245,16 +255,21 @@ te_queue_manager_evaluate (TeQueueManager *self)
   gboolean changed = FALSE;
 
   g_clear_handle_id (&self->idle_id, g_source_remove);
-  /* The order is by position already: one pass per priority instead of a
-   * sort, as this runs after every batch of changes to thousands. */
-  for (int priority = TE_QUEUE_PRIORITY_HIGH; priority >= TE_QUEUE_PRIORITY_LOW; priority--)
+  self->evaluated_us = now;
+  /* The order is by position already: one pass per priority, or just one
+   * when all are normal, instead of a sort. */
+  if (self->n_prioritized == 0)
     for (guint i = 0; i < order->len; i++)
-      {
-        TeTorrent *t = g_ptr_array_index (order, i);
+      changed |= evaluate_one (self, g_ptr_array_index (order, i), now, &downloads, &seeds);
+  else
+    for (int priority = TE_QUEUE_PRIORITY_HIGH; priority >= TE_QUEUE_PRIORITY_LOW; priority--)
+      for (guint i = 0; i < order->len; i++)
+        {
+          TeTorrent *t = g_ptr_array_index (order, i);
 
-        if ((int) t->priority == priority)
-          changed |= evaluate_one (self, t, now, &downloads, &seeds);
-      }
+          if ((int) t->priority == priority)
+            changed |= evaluate_one (self, t, now, &downloads, &seeds);
+        }
   if (changed)
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
@@ -277,8 +292,15 @@ evaluate_idle (gpointer data)
 void
 te_queue_manager_update (TeQueueManager *self)
 {
-  if (self->idle_id == 0)
+  gint64 since;
+
+  if (self->idle_id != 0)
+    return;
+  since = g_get_monotonic_time () - self->evaluated_us;
+  if (since >= EVALUATE_EVERY_US)
     self->idle_id = g_idle_add (evaluate_idle, self);
+  else
+    self->idle_id = g_timeout_add ((guint) ((EVALUATE_EVERY_US - since) / 1000) + 1, evaluate_idle, self);
 }
 
 guint

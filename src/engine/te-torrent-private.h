@@ -129,6 +129,7 @@ struct _TeTorrent
   TeBitfield       *restored;        /* saved bitfield, while its files are looked at */
   GError           *error;
   TeErrorEvent     *error_event;
+  guint             error_serial;    /* errors so far: writes from before the last one are stale */
   TeQueuePriority   priority;
   guint             queue_position;
   double            seed_ratio;      /* < 0: the engine's setting; 0: none */

@@ -472,6 +472,7 @@ typedef struct {
   TeTorrent *torrent;
   guint      piece;
   gsize      size;
+  guint      error_serial;
   GPtrArray *contributors;
 } WriteOp;
 
@@ -494,7 +495,12 @@ piece_written_cb (GObject      *source,
           && self->engine)
         {
           te_picker_piece_failed (self->picker, op->piece);
-          _te_torrent_fail_io (self, g_steal_pointer (&error));
+          /* Issued before an error the user has since dealt with (resumed
+           * after freeing space): the piece is simply fetched again. */
+          if (op->error_serial == self->error_serial)
+            _te_torrent_fail_io (self, g_steal_pointer (&error));
+          else
+            g_debug ("%s: a write from before the last error: %s", self->name, error->message);
         }
     }
   else if (self->picker == NULL || self->state == TE_TORRENT_STATE_ERROR || self->engine == NULL)
@@ -651,6 +657,7 @@ handle_piece (TeTorrent       *self,
       op->torrent = g_object_ref (self);
       op->piece = msg->index;
       op->size = pb->size;
+      op->error_serial = self->error_serial;
       op->contributors = g_ptr_array_ref (pb->contributors);
       self->writes_pending += pb->size;
       writes_changed (self);

@@ -535,6 +535,7 @@ _te_torrent_fail (TeTorrent       *self,
       return;
     }
   event = te_error_event_new (category, code, error->message, self->save_path);
+  self->error_serial++;
   /* Not a warning: the event carries it to whoever shows errors. */
   g_message ("%s: %s", self->name, error->message);
   g_clear_error (&self->error);
