@@ -544,6 +544,70 @@ test_runtime_settings (void)
   te_engine_stop (engine);
 }
 
+/* A session larger than one restore batch comes back whole and in its saved
+ * queue order, which is not the order the store lists it in. */
+static void
+test_restore_order (void)
+{
+  const guint n = 300;
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-order");
+  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+  g_autofree char *state_dir = g_build_filename (dir, "state", NULL);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  Restore r = { 0 };
+
+  {
+    g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
+    g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
+    g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
+
+    for (guint i = 0; i < n; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("o%03u.bin", i);
+        g_autoptr(TeMetainfo) meta = make_payload (data_dir, name, 1000 + i, 100 + i);
+        TeTorrent *t = te_engine_add_torrent (engine, meta, data_dir, &error);
+
+        g_assert_no_error (error);
+        /* Each new one first: the saved order is the reverse of adding. */
+        te_engine_set_queue_position (engine, t, 0);
+      }
+    for (guint i = 0; i < n; i++)
+      {
+        g_autoptr(TeTorrent) t = g_list_model_get_item (G_LIST_MODEL (engine), i);
+
+        te_test_wait_state (t, TE_TORRENT_STATE_SEEDING);
+        g_assert_cmpuint (te_torrent_get_queue_position (t), ==, n - 1 - i);
+        g_ptr_array_add (ids, te_torrent_dup_id (t));
+      }
+    flush (manager);
+    g_clear_object (&manager);
+    te_engine_stop (engine);
+  }
+
+  {
+    g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
+    g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
+    g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
+
+    te_state_manager_restore_async (manager, NULL, restored_cb, &r);
+    te_test_wait_for (&r.done);
+    g_assert_cmpuint (r.n, ==, n);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (engine)), ==, n);
+    for (guint i = 0; i < n; i++)
+      {
+        TeTorrent *t = te_engine_find_torrent (engine, g_ptr_array_index (ids, i));
+
+        g_assert_nonnull (t);
+        g_assert_cmpuint (te_torrent_get_queue_position (t), ==, n - 1 - i);
+        te_test_wait_state (t, TE_TORRENT_STATE_SEEDING);
+      }
+    g_clear_object (&manager);
+    te_engine_stop (engine);
+  }
+  te_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -552,6 +616,7 @@ main (int   argc,
   g_test_add_func ("/te/engine/queue", test_queue);
   g_test_add_func ("/te/engine/deleted-file", test_deleted_file);
   g_test_add_func ("/te/engine/state-restore", test_state_restore);
+  g_test_add_func ("/te/engine/restore-order", test_restore_order);
   g_test_add_func ("/te/engine/move-storage", test_move_storage);
   g_test_add_func ("/te/engine/trackers", test_trackers);
   g_test_add_func ("/te/engine/runtime-settings", test_runtime_settings);

@@ -38,7 +38,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TeFileStateStore, te_file_state_store, G_TYPE_OBJ
                                G_IMPLEMENT_INTERFACE (TE_TYPE_STATE_STORE,
                                                       te_file_state_store_iface_init))
 
-typedef enum { JOB_SAVE, JOB_LOAD, JOB_REMOVE } JobKind;
+typedef enum { JOB_SAVE, JOB_LOAD, JOB_REMOVE, JOB_LIST, JOB_LOAD_SOME } JobKind;
 
 typedef struct {
   JobKind  kind;
@@ -46,6 +46,7 @@ typedef struct {
   char    *id;
   char    *json;
   GBytes  *torrent;
+  GStrv    ids;
 } Job;
 
 static void
@@ -55,6 +56,7 @@ job_free (Job *job)
   g_free (job->id);
   g_free (job->json);
   g_clear_pointer (&job->torrent, g_bytes_unref);
+  g_strfreev (job->ids);
   g_free (job);
 }
 
@@ -340,12 +342,20 @@ load_one (TeFileStateStore *self,
   return record;
 }
 
-static GPtrArray *
-load_all (TeFileStateStore *self,
+static gint
+compare_ids (gconstpointer a,
+             gconstpointer b)
+{
+  return strcmp (*(const char **) a, *(const char **) b);
+}
+
+/* Every id with a state file or a backup of one, sorted. */
+static GStrv
+list_ids (TeFileStateStore *self,
           GError          **error)
 {
-  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) te_state_record_free);
-  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GDir) dir = NULL;
   GError *local = NULL;
   const char *name;
@@ -357,7 +367,7 @@ load_all (TeFileStateStore *self,
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
           g_error_free (local);
-          return g_steal_pointer (&records);
+          return g_new0 (char *, 1);
         }
       g_propagate_error (error, local);
       return NULL;
@@ -370,13 +380,35 @@ load_all (TeFileStateStore *self,
       if (dot == NULL || !g_str_has_prefix (dot, ".json") || g_str_has_suffix (name, ".tmp"))
         continue;
       id = g_strndup (name, dot - name);
-      if (te_state_id_is_valid (id) && !g_hash_table_contains (ids, id))
+      if (te_state_id_is_valid (id) && !g_hash_table_contains (seen, id))
         {
-          g_ptr_array_add (records, load_one (self, id));
-          g_hash_table_add (ids, g_steal_pointer (&id));
+          g_ptr_array_add (ids, g_strdup (id));
+          g_hash_table_add (seen, g_steal_pointer (&id));
         }
     }
-  return g_steal_pointer (&records);
+  g_ptr_array_sort (ids, compare_ids);
+  g_ptr_array_add (ids, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
+}
+
+static GPtrArray *
+load_some (TeFileStateStore   *self,
+           const char * const *ids)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) te_state_record_free);
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    g_ptr_array_add (records, load_one (self, ids[i]));
+  return records;
+}
+
+static GPtrArray *
+load_all (TeFileStateStore *self,
+          GError          **error)
+{
+  g_auto(GStrv) ids = list_ids (self, error);
+
+  return ids ? load_some (self, (const char * const *) ids) : NULL;
 }
 
 static gboolean
@@ -464,6 +496,22 @@ run_job (TeFileStateStore *self,
         release_job (job);
       }
       break;
+    case JOB_LOAD_SOME:
+      g_task_return_pointer (job->task, load_some (self, (const char * const *) job->ids),
+                             (GDestroyNotify) g_ptr_array_unref);
+      release_job (job);
+      break;
+    case JOB_LIST:
+      {
+        GStrv ids = list_ids (self, &error);
+
+        if (ids)
+          g_task_return_pointer (job->task, ids, (GDestroyNotify) g_strfreev);
+        else
+          g_task_return_error (job->task, error);
+        release_job (job);
+      }
+      break;
     case JOB_SAVE:
     default:
       g_assert_not_reached ();
@@ -520,6 +568,7 @@ queue_job (TeFileStateStore    *self,
            const char          *id,
            char                *json,
            GBytes              *torrent,
+           const char * const  *ids,
            gpointer             source_tag,
            GCancellable        *cancellable,
            GAsyncReadyCallback  callback,
@@ -542,6 +591,7 @@ queue_job (TeFileStateStore    *self,
   job->id = g_strdup (id);
   job->json = json;
   job->torrent = torrent ? g_bytes_ref (torrent) : NULL;
+  job->ids = g_strdupv ((char **) ids);
   g_mutex_lock (&self->lock);
   g_queue_push_tail (&self->jobs, job);
   start = !self->draining;
@@ -567,7 +617,7 @@ file_save_async (TeStateStore        *store,
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);
   queue_job (TE_FILE_STATE_STORE (store), JOB_SAVE, id, json_generator_to_data (gen, NULL),
-             torrent, file_save_async, cancellable, callback, user_data);
+             torrent, NULL, file_save_async, cancellable, callback, user_data);
 }
 
 static gboolean
@@ -585,7 +635,7 @@ file_load_all_async (TeStateStore        *store,
                      GAsyncReadyCallback  callback,
                      gpointer             user_data)
 {
-  queue_job (TE_FILE_STATE_STORE (store), JOB_LOAD, NULL, NULL, NULL, file_load_all_async,
+  queue_job (TE_FILE_STATE_STORE (store), JOB_LOAD, NULL, NULL, NULL, NULL, file_load_all_async,
              cancellable, callback, user_data);
 }
 
@@ -605,8 +655,47 @@ file_remove_async (TeStateStore        *store,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
 {
-  queue_job (TE_FILE_STATE_STORE (store), JOB_REMOVE, id, NULL, NULL, file_remove_async,
+  queue_job (TE_FILE_STATE_STORE (store), JOB_REMOVE, id, NULL, NULL, NULL, file_remove_async,
              cancellable, callback, user_data);
+}
+
+static void
+file_list_async (TeStateStore        *store,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  queue_job (TE_FILE_STATE_STORE (store), JOB_LIST, NULL, NULL, NULL, NULL, file_list_async,
+             cancellable, callback, user_data);
+}
+
+static GStrv
+file_list_finish (TeStateStore  *store,
+                  GAsyncResult  *result,
+                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, store), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+file_load_async (TeStateStore        *store,
+                 const char * const  *ids,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  TeFileStateStore *self = TE_FILE_STATE_STORE (store);
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (!te_state_id_is_valid (ids[i]))
+      {
+        g_task_report_new_error (self, callback, user_data, file_load_async, TE_STATE_ERROR,
+                                 TE_STATE_ERROR_BAD_ID, "“%s” is not an info-hash", ids[i]);
+        return;
+      }
+  queue_job (self, JOB_LOAD_SOME, NULL, NULL, NULL, ids, file_load_async, cancellable, callback,
+             user_data);
 }
 
 static void
@@ -618,6 +707,10 @@ te_file_state_store_iface_init (TeStateStoreInterface *iface)
   iface->load_all_finish = file_load_all_finish;
   iface->remove_async = file_remove_async;
   iface->remove_finish = file_bool_finish;
+  iface->list_async = file_list_async;
+  iface->list_finish = file_list_finish;
+  iface->load_async = file_load_async;
+  iface->load_finish = file_load_all_finish;
 }
 
 static void

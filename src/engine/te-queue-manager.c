@@ -22,6 +22,7 @@ struct _TeQueueManager
   guint       idle_id;
   gint64      evaluated_us;     /* when the last evaluation ran */
   guint       n_prioritized;    /* torrents with a priority other than normal */
+  guint       holds;            /* te_queue_manager_hold() without release */
 };
 
 /* With thousands of torrents an evaluation walks them all: checks finishing
@@ -255,6 +256,8 @@ te_queue_manager_evaluate (TeQueueManager *self)
   gboolean changed = FALSE;
 
   g_clear_handle_id (&self->idle_id, g_source_remove);
+  if (self->holds > 0)
+    return;
   self->evaluated_us = now;
   /* The order is by position already: one pass per priority, or just one
    * when all are normal, instead of a sort. */
@@ -294,13 +297,50 @@ te_queue_manager_update (TeQueueManager *self)
 {
   gint64 since;
 
-  if (self->idle_id != 0)
+  if (self->idle_id != 0 || self->holds > 0)
     return;
   since = g_get_monotonic_time () - self->evaluated_us;
   if (since >= EVALUATE_EVERY_US)
     self->idle_id = g_idle_add (evaluate_idle, self);
   else
     self->idle_id = g_timeout_add ((guint) ((EVALUATE_EVERY_US - since) / 1000) + 1, evaluate_idle, self);
+}
+
+/**
+ * te_queue_manager_hold:
+ *
+ * Grants and takes no slots until te_queue_manager_release(): while a
+ * session is restored over many main-loop turns, torrents do not start by
+ * the order they happen to come back in.
+ */
+void
+te_queue_manager_hold (TeQueueManager *self)
+{
+  self->holds++;
+}
+
+void
+te_queue_manager_release (TeQueueManager *self)
+{
+  g_return_if_fail (self->holds > 0);
+  if (--self->holds == 0)
+    te_queue_manager_update (self);
+}
+
+/**
+ * te_queue_manager_sort:
+ * @compare: orders two `TeTorrent *const *`
+ *
+ * Puts the whole queue in a new order at once.
+ */
+void
+te_queue_manager_sort (TeQueueManager   *self,
+                       GCompareDataFunc  compare,
+                       gpointer          user_data)
+{
+  g_ptr_array_sort_with_data (self->order, compare, user_data);
+  renumber (self, 0);
+  te_queue_manager_update (self);
 }
 
 guint

@@ -32,6 +32,11 @@ guint           te_queue_manager_get_max_downloads (TeQueueManager *self);
 guint           te_queue_manager_get_max_seeds (TeQueueManager  *self);
 void            te_queue_manager_update        (TeQueueManager  *self);
 void            te_queue_manager_evaluate      (TeQueueManager  *self);
+void            te_queue_manager_hold          (TeQueueManager  *self);
+void            te_queue_manager_release       (TeQueueManager  *self);
+void            te_queue_manager_sort          (TeQueueManager  *self,
+                                                GCompareDataFunc compare,
+                                                gpointer         user_data);
 guint           te_queue_manager_count_active  (TeQueueManager  *self,
                                                 gboolean         seeds);
 

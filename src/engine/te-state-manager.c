@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "te-hash.h"
+#include "te-queue-manager.h"
 #include "te-state-manager.h"
 #include "te-torrent-private.h"
 
@@ -702,18 +703,6 @@ member_double (JsonObject *o,
   return fallback;
 }
 
-static gint
-compare_records (gconstpointer a,
-                 gconstpointer b)
-{
-  const TeStateRecord *ra = *(TeStateRecord **) a;
-  const TeStateRecord *rb = *(TeStateRecord **) b;
-  gint64 pa = ra->document ? member_int (ra->document, "queuePosition", 0) : 0;
-  gint64 pb = rb->document ? member_int (rb->document, "queuePosition", 0) : 0;
-
-  return pa < pb ? -1 : pa > pb;
-}
-
 /* Trackers the user edited are in the document; a list that differs from the
  * torrent's own (by tier and URL) replaces it. */
 static void
@@ -758,7 +747,7 @@ restore_trackers (TeTorrent  *t,
   _te_torrent_set_tiers (t, g_steal_pointer (&tiers));
 }
 
-static gboolean
+static TeTorrent *
 restore_one (TeStateManager *self,
              TeStateRecord  *r,
              GError        **error)
@@ -789,24 +778,24 @@ restore_one (TeStateManager *self,
       g_autofree guchar *bits = g_base64_decode (member_string (doc, "bitfield"), &len);
 
       if (meta == NULL)
-        return FALSE;
+        return NULL;
       if ((gint64) te_metainfo_get_n_pieces (meta) != member_int (doc, "totalPieces", -1))
         {
           g_set_error (error, TE_STATE_ERROR, TE_STATE_ERROR_INVALID,
                        "The saved state does not fit the saved torrent");
-          return FALSE;
+          return NULL;
         }
       have = te_bitfield_new (te_metainfo_get_n_pieces (meta));
       if (!te_bitfield_load (have, bits, len))
         {
           g_set_error (error, TE_STATE_ERROR, TE_STATE_ERROR_INVALID,
                        "The saved bitfield does not fit the torrent");
-          return FALSE;
+          return NULL;
         }
       t = te_engine_add_torrent_full (self->engine, meta, &options,
                                       g_steal_pointer (&have), error);
       if (t == NULL)
-        return FALSE;
+        return NULL;
       /* A torrent stopped by an error may have lost data: look at all of it. */
       if (g_strcmp0 (state, "error") == 0)
         te_torrent_recheck (t);
@@ -815,13 +804,13 @@ restore_one (TeStateManager *self,
     {
       t = te_engine_add_magnet_uri (self->engine, magnet, &options, error);
       if (t == NULL)
-        return FALSE;
+        return NULL;
     }
   else
     {
       g_set_error (error, TE_STATE_ERROR, TE_STATE_ERROR_INVALID,
                    "Neither the torrent nor a magnet link was saved");
-      return FALSE;
+      return NULL;
     }
 
   for (guint i = 0; t->metainfo && i < json_array_get_length (files); i++)
@@ -887,7 +876,143 @@ restore_one (TeStateManager *self,
       mark_saved (e, document_hash (doc));
   }
   _te_torrent_update_state (t);
-  return TRUE;
+  return t;
+}
+
+/* A restore runs over many main-loop turns: ids are listed, then loaded a
+ * batch at a time on the store's thread, and each batch is added in slices of
+ * a few milliseconds. Only one batch of documents is in memory at a time. */
+
+#define RESTORE_BATCH    128
+#define RESTORE_SLICE_US 4000
+
+typedef struct {
+  GStrv       ids;
+  guint       next_id;
+  GPtrArray  *records;        /* TeStateRecord, the batch being added */
+  guint       next_record;
+  GHashTable *positions;      /* TeTorrent → saved queue position */
+  guint       restored;
+  guint       idle_id;
+  gboolean    held;           /* the queue waits for the whole session */
+} Restore;
+
+static void
+restore_free (gpointer data)
+{
+  Restore *r = data;
+
+  g_strfreev (r->ids);
+  g_clear_pointer (&r->records, g_ptr_array_unref);
+  g_clear_pointer (&r->positions, g_hash_table_unref);
+  g_clear_handle_id (&r->idle_id, g_source_remove);
+  g_free (r);
+}
+
+static void
+restore_record (TeStateManager *self,
+                Restore        *r,
+                TeStateRecord  *record)
+{
+  g_autoptr(GError) problem = NULL;
+  TeTorrent *t;
+
+  if (record->problem)
+    {
+      g_message ("Saved state of %s: %s%s", record->id, record->problem->message,
+                 record->document ? "; using the newest good backup" : "");
+      g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, record->id, record->problem);
+    }
+  if (record->document == NULL)
+    return;
+  self->restoring = TRUE;
+  t = restore_one (self, record, &problem);
+  self->restoring = FALSE;
+  if (t == NULL)
+    {
+      g_message ("Cannot restore %s: %s", record->id, problem->message);
+      g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, record->id, problem);
+      return;
+    }
+  g_hash_table_insert (r->positions, t,
+                       GINT_TO_POINTER (CLAMP (member_int (record->document, "queuePosition", 0), 0, G_MAXINT)));
+  r->restored++;
+}
+
+/* Restored torrents by their saved positions; any added meanwhile after them. */
+static gint
+compare_positions (gconstpointer a,
+                   gconstpointer b,
+                   gpointer      user_data)
+{
+  GHashTable *positions = user_data;
+  TeTorrent *ta = *(TeTorrent **) a;
+  TeTorrent *tb = *(TeTorrent **) b;
+  gpointer pa, pb;
+  gint64 ka, kb;
+
+  ka = g_hash_table_lookup_extended (positions, ta, NULL, &pa) ? GPOINTER_TO_INT (pa)
+                                                                : (gint64) G_MAXINT + 1 + ta->queue_position;
+  kb = g_hash_table_lookup_extended (positions, tb, NULL, &pb) ? GPOINTER_TO_INT (pb)
+                                                                : (gint64) G_MAXINT + 1 + tb->queue_position;
+  return ka < kb ? -1 : ka > kb;
+}
+
+static void
+restore_done (GTask  *task,
+              GError *error)
+{
+  TeStateManager *self = g_task_get_source_object (task);
+  Restore *r = g_task_get_task_data (task);
+
+  if (r->held && self->engine)
+    {
+      TeQueueManager *queue = te_engine_get_queue (self->engine);
+
+      te_queue_manager_sort (queue, compare_positions, r->positions);
+      te_queue_manager_release (queue);
+    }
+  r->held = FALSE;
+  g_clear_pointer (&r->records, g_ptr_array_unref);
+#ifdef HAVE_MALLOC_TRIM
+  /* The documents were parsed on a worker thread, whose malloc arena keeps
+   * what was freed: give the space of a large restore back to the system. */
+  malloc_trim (0);
+#endif
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, r->restored);
+}
+
+static void load_next (GTask *task);
+
+static gboolean
+restore_slice_cb (gpointer data)
+{
+  GTask *task = data;
+  TeStateManager *self = g_task_get_source_object (task);
+  Restore *r = g_task_get_task_data (task);
+  gint64 end = g_get_monotonic_time () + RESTORE_SLICE_US;
+
+  if (self->engine == NULL)
+    {
+      r->idle_id = 0;
+      restore_done (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "The engine is gone"));
+      g_object_unref (task);
+      return G_SOURCE_REMOVE;
+    }
+  while (r->next_record < r->records->len)
+    {
+      restore_record (self, r, g_ptr_array_index (r->records, r->next_record++));
+      if (g_get_monotonic_time () >= end && r->next_record < r->records->len)
+        return G_SOURCE_CONTINUE;
+    }
+  r->idle_id = 0;
+  g_clear_pointer (&r->records, g_ptr_array_unref);
+  load_next (task);
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -896,52 +1021,63 @@ loaded_cb (GObject      *source,
            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  TeStateManager *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) records = te_state_store_load_all_finish (TE_STATE_STORE (source), result, &error);
-  guint restored = 0;
+  Restore *r = g_task_get_task_data (task);
+  GError *error = NULL;
 
-  if (records == NULL)
+  r->records = te_state_store_load_finish (TE_STATE_STORE (source), result, &error);
+  if (r->records == NULL)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      restore_done (task, error);
+      return;
+    }
+  r->next_record = 0;
+  r->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, restore_slice_cb,
+                                g_object_ref (task), NULL);
+}
+
+static void
+load_next (GTask *task)
+{
+  TeStateManager *self = g_task_get_source_object (task);
+  Restore *r = g_task_get_task_data (task);
+  g_autofree const char **batch = g_new0 (const char *, RESTORE_BATCH + 1);
+  guint n = 0;
+
+  while (n < RESTORE_BATCH && r->ids[r->next_id] != NULL)
+    batch[n++] = r->ids[r->next_id++];
+  if (n == 0)
+    {
+      restore_done (task, NULL);
+      return;
+    }
+  te_state_store_load_async (self->store, batch, g_task_get_cancellable (task), loaded_cb,
+                             g_object_ref (task));
+}
+
+static void
+listed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TeStateManager *self = g_task_get_source_object (task);
+  Restore *r = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  r->ids = te_state_store_list_finish (TE_STATE_STORE (source), result, &error);
+  if (r->ids == NULL)
+    {
+      restore_done (task, error);
       return;
     }
   if (self->engine == NULL)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The engine is gone");
+      restore_done (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "The engine is gone"));
       return;
     }
-  g_ptr_array_sort (records, compare_records);
-  self->restoring = TRUE;
-  for (guint i = 0; i < records->len; i++)
-    {
-      TeStateRecord *r = g_ptr_array_index (records, i);
-      g_autoptr(GError) problem = NULL;
-
-      if (r->problem)
-        {
-          g_message ("Saved state of %s: %s%s", r->id, r->problem->message,
-                     r->document ? "; using the newest good backup" : "");
-          g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, r->id, r->problem);
-        }
-      if (r->document == NULL)
-        continue;
-      if (!restore_one (self, r, &problem))
-        {
-          g_message ("Cannot restore %s: %s", r->id, problem->message);
-          g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, r->id, problem);
-          continue;
-        }
-      restored++;
-    }
-  self->restoring = FALSE;
-  g_clear_pointer (&records, g_ptr_array_unref);
-#ifdef HAVE_MALLOC_TRIM
-  /* The documents were parsed on worker threads, whose malloc arenas keep
-   * what was freed: give the space of a large restore back to the system. */
-  malloc_trim (0);
-#endif
-  g_task_return_int (task, restored);
+  te_queue_manager_hold (te_engine_get_queue (self->engine));
+  r->held = TRUE;
+  load_next (task);
 }
 
 /**
@@ -950,7 +1086,8 @@ loaded_cb (GObject      *source,
  * Adds the saved torrents to the engine. Their data is not rehashed when
  * its files are as the state says (unless the settings ask for it). A
  * corrupt state falls back to its newest good backup; each problem is
- * reported by #TeStateManager::problem.
+ * reported by #TeStateManager::problem. The main loop keeps running
+ * meanwhile; the torrents start by their saved queue order once all are back.
  */
 void
 te_state_manager_restore_async (TeStateManager      *self,
@@ -959,9 +1096,12 @@ te_state_manager_restore_async (TeStateManager      *self,
                                 gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Restore *r = g_new0 (Restore, 1);
 
+  r->positions = g_hash_table_new (NULL, NULL);
+  g_task_set_task_data (task, r, restore_free);
   g_task_set_source_tag (task, te_state_manager_restore_async);
-  te_state_store_load_all_async (self->store, cancellable, loaded_cb, task);
+  te_state_store_list_async (self->store, cancellable, listed_cb, task);
 }
 
 gboolean

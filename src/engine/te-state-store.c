@@ -200,6 +200,67 @@ te_state_store_load_all_finish (TeStateStore  *self,
   return TE_STATE_STORE_GET_IFACE (self)->load_all_finish (self, result, error);
 }
 
+/**
+ * te_state_store_list_async:
+ *
+ * Lists the ids of every stored torrent, for te_state_store_load_async() a
+ * few at a time: a large session is restored without holding all of its
+ * documents at once.
+ */
+void
+te_state_store_list_async (TeStateStore        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (TE_IS_STATE_STORE (self));
+  TE_STATE_STORE_GET_IFACE (self)->list_async (self, cancellable, callback, user_data);
+}
+
+/**
+ * te_state_store_list_finish:
+ *
+ * Returns: (transfer full): the ids, sorted
+ */
+GStrv
+te_state_store_list_finish (TeStateStore  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  return TE_STATE_STORE_GET_IFACE (self)->list_finish (self, result, error);
+}
+
+/**
+ * te_state_store_load_async:
+ * @ids: (array zero-terminated=1): ids from te_state_store_list_finish()
+ */
+void
+te_state_store_load_async (TeStateStore        *self,
+                           const char * const  *ids,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (TE_IS_STATE_STORE (self));
+  g_return_if_fail (ids != NULL);
+  TE_STATE_STORE_GET_IFACE (self)->load_async (self, ids, cancellable, callback, user_data);
+}
+
+/**
+ * te_state_store_load_finish:
+ *
+ * Returns: (transfer full) (element-type TeStateRecord): a record for each
+ *   id, in their order; one without a document (problem set) when its state
+ *   is lost or gone
+ */
+GPtrArray *
+te_state_store_load_finish (TeStateStore  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  return TE_STATE_STORE_GET_IFACE (self)->load_finish (self, result, error);
+}
+
 void
 te_state_store_remove_async (TeStateStore        *self,
                              const char          *id,

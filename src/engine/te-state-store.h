@@ -83,6 +83,21 @@ struct _TeStateStoreInterface
   gboolean    (*remove_finish)  (TeStateStore        *self,
                                  GAsyncResult        *result,
                                  GError             **error);
+  void        (*list_async)     (TeStateStore        *self,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data);
+  GStrv       (*list_finish)    (TeStateStore        *self,
+                                 GAsyncResult        *result,
+                                 GError             **error);
+  void        (*load_async)     (TeStateStore        *self,
+                                 const char * const  *ids,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data);
+  GPtrArray * (*load_finish)    (TeStateStore        *self,
+                                 GAsyncResult        *result,
+                                 GError             **error);
 };
 
 void       te_state_store_save_async      (TeStateStore        *self,
@@ -108,6 +123,21 @@ void       te_state_store_remove_async    (TeStateStore        *self,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data);
 gboolean   te_state_store_remove_finish   (TeStateStore        *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
+void       te_state_store_list_async      (TeStateStore        *self,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+GStrv      te_state_store_list_finish     (TeStateStore        *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
+void       te_state_store_load_async      (TeStateStore        *self,
+                                           const char * const  *ids,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+GPtrArray *te_state_store_load_finish     (TeStateStore        *self,
                                            GAsyncResult        *result,
                                            GError             **error);
 
