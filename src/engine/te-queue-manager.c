@@ -23,6 +23,7 @@ struct _TeQueueManager
   gint64      evaluated_us;     /* when the last evaluation ran */
   guint       n_prioritized;    /* torrents with a priority other than normal */
   guint       holds;            /* te_queue_manager_hold() without release */
+  gboolean    unfinished;       /* the last evaluation ran out of time */
 };
 
 /* With thousands of torrents an evaluation walks them all: checks finishing
@@ -206,10 +207,18 @@ te_queue_manager_set_priority (TeQueueManager  *self,
   te_queue_manager_update (self);
 }
 
+/* Starting or stopping thousands at once (a session restored) is spread
+ * over main-loop turns: each evaluation changes torrents for this long at
+ * most, then the next one, right after, goes on from the same order. */
+#define EVALUATE_BUDGET_US 8000
+
+static gboolean evaluate_idle (gpointer data);
+
 static gboolean
 evaluate_one (TeQueueManager *self,
               TeTorrent      *t,
               gint64          now,
+              gint64          deadline,
               guint          *downloads,
               guint          *seeds)
 {
@@ -233,6 +242,11 @@ evaluate_one (TeQueueManager *self,
     }
   if (t->queued != allow)
     return FALSE;
+  if (g_get_monotonic_time () > deadline)
+    {
+      self->unfinished = TRUE;
+      return FALSE;
+    }
   g_object_ref (t);
   _te_torrent_set_queued (t, !allow);
   g_object_unref (t);
@@ -252,6 +266,7 @@ te_queue_manager_evaluate (TeQueueManager *self)
   /* A copy: a state change may reach a handler that moves or removes one. */
   g_autoptr(GPtrArray) order = g_ptr_array_copy (self->order, NULL, NULL);
   gint64 now = g_get_monotonic_time ();
+  gint64 deadline = now + EVALUATE_BUDGET_US;
   guint downloads = 0, seeds = 0;
   gboolean changed = FALSE;
 
@@ -259,11 +274,12 @@ te_queue_manager_evaluate (TeQueueManager *self)
   if (self->holds > 0)
     return;
   self->evaluated_us = now;
+  self->unfinished = FALSE;
   /* The order is by position already: one pass per priority, or just one
    * when all are normal, instead of a sort. */
   if (self->n_prioritized == 0)
     for (guint i = 0; i < order->len; i++)
-      changed |= evaluate_one (self, g_ptr_array_index (order, i), now, &downloads, &seeds);
+      changed |= evaluate_one (self, g_ptr_array_index (order, i), now, deadline, &downloads, &seeds);
   else
     for (int priority = TE_QUEUE_PRIORITY_HIGH; priority >= TE_QUEUE_PRIORITY_LOW; priority--)
       for (guint i = 0; i < order->len; i++)
@@ -271,8 +287,10 @@ te_queue_manager_evaluate (TeQueueManager *self)
           TeTorrent *t = g_ptr_array_index (order, i);
 
           if ((int) t->priority == priority)
-            changed |= evaluate_one (self, t, now, &downloads, &seeds);
+            changed |= evaluate_one (self, t, now, deadline, &downloads, &seeds);
         }
+  if (self->unfinished && self->idle_id == 0)
+    self->idle_id = g_idle_add (evaluate_idle, self);
   if (changed)
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }

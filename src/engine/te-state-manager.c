@@ -50,6 +50,10 @@ struct _TeStateManager
   guint          soon_id;
   GPtrArray     *flushes;        /* GTask waiting for in-flight saves */
   gboolean       restoring;
+  guint          restores;       /* in progress */
+  GPtrArray     *pass;           /* TeTorrent, still to look at in a save pass */
+  gboolean       pass_state_only;
+  guint          pass_id;
   guint          in_flight;
 };
 
@@ -86,6 +90,8 @@ te_state_manager_dispose (GObject *object)
 
   g_clear_handle_id (&self->interval_id, g_source_remove);
   g_clear_handle_id (&self->soon_id, g_source_remove);
+  g_clear_handle_id (&self->pass_id, g_source_remove);
+  g_clear_pointer (&self->pass, g_ptr_array_unref);
   if (self->engine)
     g_signal_handlers_disconnect_by_data (self->engine, self);
   g_clear_weak_pointer (&self->engine);
@@ -116,6 +122,7 @@ te_state_manager_init (TeStateManager *self)
 {
   self->entries = g_hash_table_new_full (NULL, NULL, NULL, entry_free);
   self->flushes = g_ptr_array_new_with_free_func (g_object_unref);
+  self->pass = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 /* The document (REFERENCE.md, "State file") */
@@ -481,22 +488,50 @@ entry_dirty (Entry *e)
          || e->saved_down != t->stats.downloaded || e->saved_up != t->stats.uploaded;
 }
 
+/* A pass over thousands of torrents builds a document for each changed one:
+ * it runs in slices of a few milliseconds, over torrents taken at its start. */
+#define SAVE_SLICE_US 4000
+
+static gboolean
+save_pass_cb (gpointer data)
+{
+  TeStateManager *self = data;
+  gint64 end = g_get_monotonic_time () + SAVE_SLICE_US;
+
+  while (self->pass->len > 0)
+    {
+      g_autoptr(TeTorrent) t = g_ptr_array_steal_index_fast (self->pass, self->pass->len - 1);
+      Entry *e = g_hash_table_lookup (self->entries, t);
+
+      if (e && (self->pass_state_only ? (!e->ever_saved || e->saved_serial != t->state_serial)
+                                      : entry_dirty (e)))
+        save_document (e);
+      if (g_get_monotonic_time () >= end && self->pass->len > 0)
+        return G_SOURCE_CONTINUE;
+    }
+  self->pass_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 save_dirty (TeStateManager *self,
             gboolean        state_only)
 {
   GHashTableIter iter;
-  gpointer value;
+  gpointer key;
 
+  /* A restore saves what it must itself; the rest waits for it to end. A
+   * pass already going on covers what changed since it began only in part:
+   * the next one gets the rest. */
+  if (self->restores > 0 || self->pass_id != 0)
+    return;
+  g_ptr_array_set_size (self->pass, 0);
   g_hash_table_iter_init (&iter, self->entries);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Entry *e = value;
-
-      if (state_only ? (!e->ever_saved || e->saved_serial != e->torrent->state_serial)
-                     : entry_dirty (e))
-        save_document (e);
-    }
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (self->pass, g_object_ref (key));
+  self->pass_state_only = state_only;
+  if (save_pass_cb (self))
+    self->pass_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, save_pass_cb, self, NULL);
 }
 
 static gboolean
@@ -649,9 +684,17 @@ te_state_manager_flush_async (TeStateManager      *self,
                               gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GHashTableIter iter;
+  gpointer value;
 
   g_task_set_source_tag (task, te_state_manager_flush_async);
-  save_dirty (self, FALSE);
+  /* Everything now, in one go: this is the last save before stopping. */
+  g_clear_handle_id (&self->pass_id, g_source_remove);
+  g_ptr_array_set_size (self->pass, 0);
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (entry_dirty (value))
+      save_document (value);
   g_ptr_array_add (self->flushes, task);
   check_flushes (self);
 }
@@ -891,6 +934,8 @@ typedef struct {
   guint       next_id;
   GPtrArray  *records;        /* TeStateRecord, the batch being added */
   guint       next_record;
+  GPtrArray  *loaded;         /* the next batch, loaded meanwhile */
+  gboolean    loading;
   GHashTable *positions;      /* TeTorrent → saved queue position */
   guint       restored;
   guint       idle_id;
@@ -904,6 +949,7 @@ restore_free (gpointer data)
 
   g_strfreev (r->ids);
   g_clear_pointer (&r->records, g_ptr_array_unref);
+  g_clear_pointer (&r->loaded, g_ptr_array_unref);
   g_clear_pointer (&r->positions, g_hash_table_unref);
   g_clear_handle_id (&r->idle_id, g_source_remove);
   g_free (r);
@@ -973,6 +1019,7 @@ restore_done (GTask  *task,
       te_queue_manager_release (queue);
     }
   r->held = FALSE;
+  self->restores--;
   g_clear_pointer (&r->records, g_ptr_array_unref);
 #ifdef HAVE_MALLOC_TRIM
   /* The documents were parsed on a worker thread, whose malloc arena keeps
@@ -986,6 +1033,21 @@ restore_done (GTask  *task,
 }
 
 static void load_next (GTask *task);
+static gboolean restore_slice_cb (gpointer data);
+
+/* Adds @records in slices; the store loads the batch after meanwhile. */
+static void
+start_batch (GTask     *task,
+             GPtrArray *records)
+{
+  Restore *r = g_task_get_task_data (task);
+
+  r->records = records;
+  r->next_record = 0;
+  r->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, restore_slice_cb,
+                                g_object_ref (task), g_object_unref);
+  load_next (task);
+}
 
 static gboolean
 restore_slice_cb (gpointer data)
@@ -998,8 +1060,11 @@ restore_slice_cb (gpointer data)
   if (self->engine == NULL)
     {
       r->idle_id = 0;
-      restore_done (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "The engine is gone"));
-      g_object_unref (task);
+      g_clear_pointer (&r->records, g_ptr_array_unref);
+      g_clear_pointer (&r->loaded, g_ptr_array_unref);
+      /* Else the batch in flight comes back to this. */
+      if (!r->loading)
+        restore_done (task, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "The engine is gone"));
       return G_SOURCE_REMOVE;
     }
   while (r->next_record < r->records->len)
@@ -1010,8 +1075,11 @@ restore_slice_cb (gpointer data)
     }
   r->idle_id = 0;
   g_clear_pointer (&r->records, g_ptr_array_unref);
-  load_next (task);
-  g_object_unref (task);
+  if (r->loaded)
+    start_batch (task, g_steal_pointer (&r->loaded));
+  else if (!r->loading)
+    restore_done (task, NULL);
+  /* Else the batch in flight starts when it arrives. */
   return G_SOURCE_REMOVE;
 }
 
@@ -1023,33 +1091,36 @@ loaded_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   Restore *r = g_task_get_task_data (task);
   GError *error = NULL;
+  GPtrArray *records = te_state_store_load_finish (TE_STATE_STORE (source), result, &error);
 
-  r->records = te_state_store_load_finish (TE_STATE_STORE (source), result, &error);
-  if (r->records == NULL)
+  r->loading = FALSE;
+  if (records == NULL)
     {
+      g_clear_handle_id (&r->idle_id, g_source_remove);
       restore_done (task, error);
       return;
     }
-  r->next_record = 0;
-  r->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, restore_slice_cb,
-                                g_object_ref (task), NULL);
+  if (r->records == NULL)
+    start_batch (task, records);
+  else
+    r->loaded = records;
 }
 
+/* Loads the next batch, if there is one and none is on its way. */
 static void
 load_next (GTask *task)
 {
   TeStateManager *self = g_task_get_source_object (task);
   Restore *r = g_task_get_task_data (task);
-  g_autofree const char **batch = g_new0 (const char *, RESTORE_BATCH + 1);
+  g_autofree const char **batch = NULL;
   guint n = 0;
 
+  if (r->loading || r->loaded || r->ids[r->next_id] == NULL || self->engine == NULL)
+    return;
+  batch = g_new0 (const char *, RESTORE_BATCH + 1);
   while (n < RESTORE_BATCH && r->ids[r->next_id] != NULL)
     batch[n++] = r->ids[r->next_id++];
-  if (n == 0)
-    {
-      restore_done (task, NULL);
-      return;
-    }
+  r->loading = TRUE;
   te_state_store_load_async (self->store, batch, g_task_get_cancellable (task), loaded_cb,
                              g_object_ref (task));
 }
@@ -1077,7 +1148,10 @@ listed_cb (GObject      *source,
     }
   te_queue_manager_hold (te_engine_get_queue (self->engine));
   r->held = TRUE;
-  load_next (task);
+  if (r->ids[0] == NULL)
+    restore_done (task, NULL);
+  else
+    load_next (task);
 }
 
 /**
@@ -1099,6 +1173,7 @@ te_state_manager_restore_async (TeStateManager      *self,
   Restore *r = g_new0 (Restore, 1);
 
   r->positions = g_hash_table_new (NULL, NULL);
+  self->restores++;
   g_task_set_task_data (task, r, restore_free);
   g_task_set_source_tag (task, te_state_manager_restore_async);
   te_state_store_list_async (self->store, cancellable, listed_cb, task);

@@ -467,7 +467,11 @@ _te_torrent_update_state (TeTorrent *self)
   g_debug ("%s: %s → %s", self->name, te_torrent_state_to_string (from),
            te_torrent_state_to_string (to));
   self->state = to;
-  self->state_serial++;
+  /* Checking and queued are saved as what they lead to: moving through
+   * them (thousands at a restart) changes nothing worth writing. */
+  if (from != TE_TORRENT_STATE_CHECKING && from != TE_TORRENT_STATE_QUEUED
+      && to != TE_TORRENT_STATE_CHECKING && to != TE_TORRENT_STATE_QUEUED)
+    self->state_serial++;
   if (to == TE_TORRENT_STATE_SEEDING)
     self->seeding_since_us = g_get_monotonic_time ();
   if (run && !self->running)
