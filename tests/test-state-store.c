@@ -66,6 +66,7 @@ make_document (guint completed)
 typedef struct {
   gboolean   done;
   gboolean   ok;
+  GStrv      ids;
   GPtrArray *records;
   GError    *error;
 } Wait;
@@ -88,7 +89,18 @@ loaded_cb (GObject      *source,
 {
   Wait *w = user_data;
 
-  w->records = te_state_store_load_all_finish (TE_STATE_STORE (source), result, &w->error);
+  w->records = te_state_store_load_finish (TE_STATE_STORE (source), result, &w->error);
+  w->done = TRUE;
+}
+
+static void
+listed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Wait *w = user_data;
+
+  w->ids = te_state_store_list_finish (TE_STATE_STORE (source), result, &w->error);
   w->done = TRUE;
 }
 
@@ -123,8 +135,15 @@ static GPtrArray *
 load (Fixture *f)
 {
   Wait w = { 0 };
+  g_auto(GStrv) ids = NULL;
 
-  te_state_store_load_all_async (TE_STATE_STORE (f->store), NULL, loaded_cb, &w);
+  te_state_store_list_async (TE_STATE_STORE (f->store), NULL, listed_cb, &w);
+  te_test_wait_for (&w.done);
+  g_assert_no_error (w.error);
+  ids = g_steal_pointer (&w.ids);
+  w.done = FALSE;
+  te_state_store_load_async (TE_STATE_STORE (f->store), (const char * const *) ids, NULL,
+                             loaded_cb, &w);
   te_test_wait_for (&w.done);
   g_assert_no_error (w.error);
   return w.records;

@@ -38,7 +38,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TeFileStateStore, te_file_state_store, G_TYPE_OBJ
                                G_IMPLEMENT_INTERFACE (TE_TYPE_STATE_STORE,
                                                       te_file_state_store_iface_init))
 
-typedef enum { JOB_SAVE, JOB_LOAD, JOB_REMOVE, JOB_LIST, JOB_LOAD_SOME } JobKind;
+typedef enum { JOB_SAVE, JOB_REMOVE, JOB_LIST, JOB_LOAD } JobKind;
 
 typedef struct {
   JobKind  kind;
@@ -402,15 +402,6 @@ load_some (TeFileStateStore   *self,
   return records;
 }
 
-static GPtrArray *
-load_all (TeFileStateStore *self,
-          GError          **error)
-{
-  g_auto(GStrv) ids = list_ids (self, error);
-
-  return ids ? load_some (self, (const char * const *) ids) : NULL;
-}
-
 static gboolean
 remove_all (TeFileStateStore *self,
             const char       *id,
@@ -486,17 +477,6 @@ run_job (TeFileStateStore *self,
       return_job (job, error);
       break;
     case JOB_LOAD:
-      {
-        GPtrArray *records = load_all (self, &error);
-
-        if (records)
-          g_task_return_pointer (job->task, records, (GDestroyNotify) g_ptr_array_unref);
-        else
-          g_task_return_error (job->task, error);
-        release_job (job);
-      }
-      break;
-    case JOB_LOAD_SOME:
       g_task_return_pointer (job->task, load_some (self, (const char * const *) job->ids),
                              (GDestroyNotify) g_ptr_array_unref);
       release_job (job);
@@ -630,25 +610,6 @@ file_bool_finish (TeStateStore  *store,
 }
 
 static void
-file_load_all_async (TeStateStore        *store,
-                     GCancellable        *cancellable,
-                     GAsyncReadyCallback  callback,
-                     gpointer             user_data)
-{
-  queue_job (TE_FILE_STATE_STORE (store), JOB_LOAD, NULL, NULL, NULL, NULL, file_load_all_async,
-             cancellable, callback, user_data);
-}
-
-static GPtrArray *
-file_load_all_finish (TeStateStore  *store,
-                      GAsyncResult  *result,
-                      GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, store), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
 file_remove_async (TeStateStore        *store,
                    const char          *id,
                    GCancellable        *cancellable,
@@ -694,8 +655,17 @@ file_load_async (TeStateStore        *store,
                                  TE_STATE_ERROR_BAD_ID, "“%s” is not an info-hash", ids[i]);
         return;
       }
-  queue_job (self, JOB_LOAD_SOME, NULL, NULL, NULL, ids, file_load_async, cancellable, callback,
+  queue_job (self, JOB_LOAD, NULL, NULL, NULL, ids, file_load_async, cancellable, callback,
              user_data);
+}
+
+static GPtrArray *
+file_load_finish (TeStateStore  *store,
+                  GAsyncResult  *result,
+                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, store), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
@@ -703,14 +673,12 @@ te_file_state_store_iface_init (TeStateStoreInterface *iface)
 {
   iface->save_async = file_save_async;
   iface->save_finish = file_bool_finish;
-  iface->load_all_async = file_load_all_async;
-  iface->load_all_finish = file_load_all_finish;
   iface->remove_async = file_remove_async;
   iface->remove_finish = file_bool_finish;
   iface->list_async = file_list_async;
   iface->list_finish = file_list_finish;
   iface->load_async = file_load_async;
-  iface->load_finish = file_load_all_finish;
+  iface->load_finish = file_load_finish;
 }
 
 static void

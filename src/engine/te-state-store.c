@@ -176,30 +176,6 @@ te_state_store_save_finish (TeStateStore  *self,
   return TE_STATE_STORE_GET_IFACE (self)->save_finish (self, result, error);
 }
 
-void
-te_state_store_load_all_async (TeStateStore        *self,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
-{
-  g_return_if_fail (TE_IS_STATE_STORE (self));
-  TE_STATE_STORE_GET_IFACE (self)->load_all_async (self, cancellable, callback, user_data);
-}
-
-/**
- * te_state_store_load_all_finish:
- *
- * Returns: (transfer full) (element-type TeStateRecord): every stored torrent,
- *   including lost ones (document `NULL`, problem set) so they can be reported
- */
-GPtrArray *
-te_state_store_load_all_finish (TeStateStore  *self,
-                                GAsyncResult  *result,
-                                GError       **error)
-{
-  return TE_STATE_STORE_GET_IFACE (self)->load_all_finish (self, result, error);
-}
-
 /**
  * te_state_store_list_async:
  *

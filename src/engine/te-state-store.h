@@ -68,13 +68,6 @@ struct _TeStateStoreInterface
   gboolean    (*save_finish)    (TeStateStore        *self,
                                  GAsyncResult        *result,
                                  GError             **error);
-  void        (*load_all_async) (TeStateStore        *self,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data);
-  GPtrArray * (*load_all_finish) (TeStateStore       *self,
-                                  GAsyncResult       *result,
-                                  GError            **error);
   void        (*remove_async)   (TeStateStore        *self,
                                  const char          *id,
                                  GCancellable        *cancellable,
@@ -108,13 +101,6 @@ void       te_state_store_save_async      (TeStateStore        *self,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data);
 gboolean   te_state_store_save_finish     (TeStateStore        *self,
-                                           GAsyncResult        *result,
-                                           GError             **error);
-void       te_state_store_load_all_async  (TeStateStore        *self,
-                                           GCancellable        *cancellable,
-                                           GAsyncReadyCallback  callback,
-                                           gpointer             user_data);
-GPtrArray *te_state_store_load_all_finish (TeStateStore        *self,
                                            GAsyncResult        *result,
                                            GError             **error);
 void       te_state_store_remove_async    (TeStateStore        *self,
