@@ -275,20 +275,16 @@ te_queue_manager_evaluate (TeQueueManager *self)
     return;
   self->evaluated_us = now;
   self->unfinished = FALSE;
-  /* The order is by position already: one pass per priority, or just one
-   * when all are normal, instead of a sort. */
-  if (self->n_prioritized == 0)
-    for (guint i = 0; i < order->len; i++)
-      changed |= evaluate_one (self, g_ptr_array_index (order, i), now, deadline, &downloads, &seeds);
-  else
-    for (int priority = TE_QUEUE_PRIORITY_HIGH; priority >= TE_QUEUE_PRIORITY_LOW; priority--)
-      for (guint i = 0; i < order->len; i++)
-        {
-          TeTorrent *t = g_ptr_array_index (order, i);
+  /* The order is by position already: one pass per priority instead of a
+   * sort, and only the normal one when nobody has another. */
+  for (int priority = TE_QUEUE_PRIORITY_HIGH; priority >= TE_QUEUE_PRIORITY_LOW; priority--)
+    for (guint i = 0; (self->n_prioritized > 0 || priority == TE_QUEUE_PRIORITY_NORMAL) && i < order->len; i++)
+      {
+        TeTorrent *t = g_ptr_array_index (order, i);
 
-          if ((int) t->priority == priority)
-            changed |= evaluate_one (self, t, now, deadline, &downloads, &seeds);
-        }
+        if ((int) t->priority == priority)
+          changed |= evaluate_one (self, t, now, deadline, &downloads, &seeds);
+      }
   if (self->unfinished && self->idle_id == 0)
     self->idle_id = g_idle_add (evaluate_idle, self);
   if (changed)
