@@ -491,6 +491,84 @@ test_piece_failed (void)
   g_assert_cmpuint (te_picker_piece_failed (p, (piece + 1) % 8), ==, 1);
 }
 
+/* A complete picker keeps only what it needs to come back: availability,
+ * priorities and have. Whatever makes a piece wanted again brings the rest. */
+static void
+test_complete_and_back (void)
+{
+  Layout l = { 2 * TE_BLOCK_SIZE, 6 * 2 * TE_BLOCK_SIZE };
+  g_autoptr(TePicker) p = te_picker_new (6, layout_size, &l);
+  g_autoptr(TeBitfield) all = bitfield_full (6);
+  guint peer1[] = { 1, 2 }, missing[] = { 0, 1, 3, 5 }, one[] = { 2 };
+  g_autoptr(TeBitfield) has1 = bitfield_with (6, peer1, G_N_ELEMENTS (peer1));
+  g_autoptr(TeBitfield) most = bitfield_with (6, missing, G_N_ELEMENTS (missing));
+  g_autoptr(TeBitfield) only2 = bitfield_with (6, one, 1);
+  TeBlock out[16];
+  gboolean complete = TRUE;
+  guint n;
+
+  te_picker_set_have (p, all);
+  g_assert_true (te_picker_is_complete (p));
+  g_assert_false (te_picker_in_endgame (p));
+  g_assert_cmpuint (te_picker_pick (p, PEER (1), NULL, NULL, FALSE, out, 16), ==, 0);
+
+  /* Peers come and go while it is complete. */
+  te_picker_peer_add_bitfield (p, has1);
+  te_picker_peer_add_have (p, 3);
+  te_picker_peer_add_have (p, 2);
+  te_picker_peer_add_all (p);
+  te_picker_set_priority (p, 4, TE_PRIORITY_HIGH);
+  te_picker_set_priority (p, 0, TE_PRIORITY_SKIP);
+  g_assert_true (te_picker_is_complete (p));
+  g_assert_cmpuint (te_picker_get_availability (p, 0), ==, 1);
+  g_assert_cmpuint (te_picker_get_availability (p, 2), ==, 3);
+  g_assert_cmpuint (te_picker_get_availability (p, 3), ==, 2);
+
+  /* Pieces 2 and 4 are lost (a recheck): wanted again, in priority order. */
+  te_picker_set_have (p, most);
+  g_assert_false (te_picker_is_complete (p));
+  g_assert_cmpuint (te_picker_count_have (p), ==, 4);
+  n = te_picker_pick (p, PEER (2), NULL, NULL, FALSE, out, 16);
+  g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpuint (out[0].piece, ==, 4);
+  g_assert_cmpuint (out[1].piece, ==, 4);
+  g_assert_cmpuint (out[2].piece, ==, 2);
+  g_assert_true (te_picker_in_endgame (p));
+  g_assert_true (receive_piece (p, PEER (2), 4, l.piece_length));
+  te_picker_piece_verified (p, 4);
+  g_assert_false (te_picker_is_complete (p));
+  g_assert_true (receive_piece (p, PEER (2), 2, l.piece_length));
+  te_picker_piece_verified (p, 2);
+  g_assert_true (te_picker_is_complete (p));
+  g_assert_cmpuint (te_picker_pick (p, PEER (1), has1, NULL, FALSE, out, 16), ==, 0);
+  g_assert_cmpuint (te_picker_get_availability (p, 2), ==, 3);
+
+  /* A skipped piece made wanted again is fetched. */
+  te_picker_peer_remove_bitfield (p, has1);
+  te_picker_set_have (p, most);
+  te_picker_set_priority (p, 2, TE_PRIORITY_SKIP);
+  te_picker_set_priority (p, 4, TE_PRIORITY_SKIP);
+  g_assert_true (te_picker_is_complete (p));
+  te_picker_set_priority (p, 2, TE_PRIORITY_LOW);
+  g_assert_false (te_picker_is_complete (p));
+  g_assert_cmpuint (te_picker_get_availability (p, 2), ==, 2);
+  n = te_picker_pick (p, PEER (3), only2, NULL, FALSE, out, 16);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpuint (out[0].piece, ==, 2);
+
+  /* The data turns out to be there after all: the piece in flight is dropped
+   * and late blocks for it are ignored. */
+  te_picker_set_have (p, all);
+  g_assert_true (te_picker_is_complete (p));
+  te_picker_block_received (p, PEER (3), 2, 0, NULL, NULL, &complete);
+  g_assert_false (complete);
+  g_assert_false (te_picker_is_requested_by (p, PEER (3), 2, 0));
+  te_picker_cancel_block (p, PEER (3), 2, TE_BLOCK_SIZE);
+  te_picker_peer_gone (p, PEER (3));
+  g_assert_cmpuint (te_picker_piece_failed (p, 2), ==, 1);
+  g_assert_true (te_picker_is_complete (p));
+}
+
 static void
 test_allowed_fast (void)
 {
@@ -593,6 +671,7 @@ main (int   argc,
   g_test_add_func ("/te/picker/peer-gone", test_peer_gone);
   g_test_add_func ("/te/picker/piece-failed", test_piece_failed);
   g_test_add_func ("/te/picker/allowed-fast", test_allowed_fast);
+  g_test_add_func ("/te/picker/complete-and-back", test_complete_and_back);
   g_test_add_func ("/te/picker/many-peers", test_many_peers);
 
   return g_test_run ();

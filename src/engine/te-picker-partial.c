@@ -101,7 +101,7 @@ find_block (TePicker *p,
 
   if (piece >= p->n_pieces || begin % TE_BLOCK_SIZE != 0)
     return NULL;
-  pp = p->partial_of[piece];
+  pp = partial_at (p, piece);
   if (pp == NULL || begin / TE_BLOCK_SIZE >= pp->n_blocks)
     return NULL;
   *pp_out = pp;
@@ -246,8 +246,9 @@ te_picker_block_received (TePicker  *p,
     *piece_complete = FALSE;
   g_return_if_fail (p != NULL && piece < p->n_pieces);
 
-  if (!is_wanted (p, piece) && p->partial_of[piece] == NULL)
+  if (!is_wanted (p, piece) && partial_at (p, piece) == NULL)
     return;
+  _te_picker_refresh (p);
   if (begin % TE_BLOCK_SIZE != 0 ||
       begin / TE_BLOCK_SIZE >= n_blocks_for (p->piece_size (piece, p->user_data)))
     return;
@@ -328,9 +329,11 @@ te_picker_piece_failed (TePicker *p,
 
   g_return_val_if_fail (p != NULL && piece < p->n_pieces, 0);
 
+  if (p->fails == NULL)
+    p->fails = g_new0 (guint16, p->n_pieces);
   if (p->fails[piece] < G_MAXUINT16)
     p->fails[piece]++;
-  pp = p->partial_of[piece];
+  pp = partial_at (p, piece);
   if (pp != NULL)
     {
       for (guint j = 0; j < pp->n_blocks; j++)

@@ -37,10 +37,17 @@ struct _TePicker {
 
   TeBitfield      *have;
   guint8          *prio;
-  guint32         *avail;
-  guint16         *fails;
+  guint32         *avail;          /* NULL until a peer told us what it has */
+  guint16         *fails;          /* NULL until a piece failed its hash */
   Partial        **partial_of;
   guint            n_seeds;
+
+  /* The structures below are derived from have, prio and avail. After a bulk
+   * change (set_have, priorities before first use) they are rebuilt on next use;
+   * with nothing to fetch they are freed (order == NULL): a seed keeps only the
+   * arrays above. */
+  gboolean         stale;
+  guint            n_wanted;       /* pieces with priority above SKIP not had */
 
   guint32         *order;
   guint32         *pos;
@@ -90,6 +97,13 @@ free_changed (TePicker *p,
     p->n_unrequested += delta;
 }
 
+static inline Partial *
+partial_at (TePicker *p,
+            guint     piece)
+{
+  return p->partial_of != NULL ? p->partial_of[piece] : NULL;
+}
+
 static inline gboolean
 bytes_get (const guint8 *bytes,
            guint         bit)
@@ -105,6 +119,7 @@ pick_can (const Pick *k,
          (k->only == NULL || bytes_get (k->only, piece));
 }
 
+void     _te_picker_refresh             (TePicker *p);
 Partial *_te_picker_partial_get         (TePicker *p,
                                         guint     piece);
 void     _te_picker_partial_release     (TePicker *p,

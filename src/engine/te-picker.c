@@ -66,7 +66,7 @@ static inline guint
 free_blocks (TePicker *p,
              guint     piece)
 {
-  Partial *pp = p->partial_of[piece];
+  Partial *pp = partial_at (p, piece);
 
   if (pp == NULL)
     return n_blocks_for (p->piece_size (piece, p->user_data));
@@ -163,13 +163,36 @@ rebuild (TePicker *p)
     p->pos[p->order[i]] = i;
 }
 
+/* Whether the derived structures are there and current. */
+static inline gboolean
+is_built (TePicker *p)
+{
+  return !p->stale && p->order != NULL;
+}
+
+static void
+ensure_avail (TePicker *p)
+{
+  if (p->avail == NULL)
+    p->avail = g_new0 (guint32, p->n_pieces);
+}
+
 static void
 change_avail (TePicker *p,
               guint     piece,
               gboolean  up)
 {
-  guint from = bucket_of (p, piece);
+  guint from;
 
+  if (!is_built (p))
+    {
+      if (up)
+        p->avail[piece]++;
+      else if (p->avail[piece] > 0)
+        p->avail[piece]--;
+      return;
+    }
+  from = bucket_of (p, piece);
   if (up)
     p->avail[piece]++;
   else if (p->avail[piece] > 0)
@@ -194,6 +217,7 @@ piece_leave (TePicker *p,
       p->n_unrequested -= free_blocks (p, piece);
       p->level_bits[level][piece >> 6] &= ~piece_mask (piece);
       p->level_count[level]--;
+      p->n_wanted--;
     }
   return bucket_of (p, piece);
 }
@@ -210,6 +234,7 @@ piece_enter (TePicker *p,
       p->n_unrequested += free_blocks (p, piece);
       p->level_bits[level][piece >> 6] |= piece_mask (piece);
       p->level_count[level]++;
+      p->n_wanted++;
     }
   move_piece (p, piece, from, bucket_of (p, piece));
 }
@@ -369,28 +394,30 @@ te_picker_new (guint           n_pieces,
   p->have = te_bitfield_new (n_pieces);
   p->prio = g_malloc (n_pieces);
   memset (p->prio, TE_PRIORITY_NORMAL, n_pieces);
-  p->avail = g_new0 (guint32, n_pieces);
-  p->fails = g_new0 (guint16, n_pieces);
-  p->partial_of = g_new0 (Partial *, n_pieces);
-  p->order = g_new (guint32, n_pieces);
-  p->pos = g_new (guint32, n_pieces);
-  p->scratch = g_new (guint32, n_pieces);
   p->n_words = (n_pieces + 63) / 64;
-  for (guint level = 0; level < N_LEVELS; level++)
-    p->level_bits[level] = g_new0 (guint64, p->n_words);
   p->pool = g_ptr_array_new ();
   p->active = g_ptr_array_new ();
-
   for (guint i = 0; i < n_pieces; i++)
-    {
-      guint j = te_rand_int_range (&p->rand, 0, i + 1);
-
-      p->max_blocks = MAX (p->max_blocks, n_blocks_for (piece_size (i, user_data)));
-      p->order[i] = p->order[j];
-      p->order[j] = i;
-    }
-  te_picker_set_have (p, p->have);
+    p->max_blocks = MAX (p->max_blocks, n_blocks_for (piece_size (i, user_data)));
+  p->stale = TRUE;
   return p;
+}
+
+static void
+free_derived (TePicker *p)
+{
+  for (guint level = 0; level < N_LEVELS; level++)
+    {
+      g_clear_pointer (&p->level_bits[level], g_free);
+      p->level_count[level] = 0;
+    }
+  g_clear_pointer (&p->bucket_start, g_free);
+  g_clear_pointer (&p->scratch, g_free);
+  g_clear_pointer (&p->pos, g_free);
+  g_clear_pointer (&p->order, g_free);
+  g_clear_pointer (&p->partial_of, g_free);
+  p->n_unrequested = 0;
+  p->n_wanted = 0;
 }
 
 void
@@ -402,13 +429,7 @@ te_picker_free (TePicker *p)
   g_ptr_array_set_free_func (p->active, _te_picker_partial_free);
   g_ptr_array_unref (p->pool);
   g_ptr_array_unref (p->active);
-  for (guint level = 0; level < N_LEVELS; level++)
-    g_free (p->level_bits[level]);
-  g_free (p->bucket_start);
-  g_free (p->scratch);
-  g_free (p->pos);
-  g_free (p->order);
-  g_free (p->partial_of);
+  free_derived (p);
   g_free (p->fails);
   g_free (p->avail);
   g_free (p->prio);
@@ -416,7 +437,64 @@ te_picker_free (TePicker *p)
   g_free (p);
 }
 
-/* Recomputes every derived structure: O(n). */
+/* Allocates the derived structures, the order a fresh random permutation. */
+static void
+allocate_derived (TePicker *p)
+{
+  ensure_avail (p);
+  p->partial_of = g_new0 (Partial *, p->n_pieces);
+  p->order = g_new (guint32, p->n_pieces);
+  p->pos = g_new (guint32, p->n_pieces);
+  p->scratch = g_new (guint32, p->n_pieces);
+  for (guint level = 0; level < N_LEVELS; level++)
+    p->level_bits[level] = g_new0 (guint64, p->n_words);
+  for (guint i = 0; i < p->n_pieces; i++)
+    {
+      guint j = te_rand_int_range (&p->rand, 0, i + 1);
+
+      p->order[i] = p->order[j];
+      p->order[j] = i;
+    }
+}
+
+/* Recomputes every derived structure after a bulk change: O(n). A picker with
+ * nothing to fetch and nothing in progress frees them instead, which is what
+ * keeps thousands of idle seeds small. */
+void
+_te_picker_refresh (TePicker *p)
+{
+  guint n_wanted = 0;
+
+  if (!p->stale)
+    return;
+  p->stale = FALSE;
+  for (guint i = 0; i < p->n_pieces; i++)
+    n_wanted += is_wanted (p, i);
+  if (n_wanted == 0 && p->active->len == 0)
+    {
+      free_derived (p);
+      return;
+    }
+  if (p->order == NULL)
+    allocate_derived (p);
+  p->n_unrequested = 0;
+  p->n_wanted = n_wanted;
+  for (guint level = 0; level < N_LEVELS; level++)
+    {
+      memset (p->level_bits[level], 0, p->n_words * sizeof (guint64));
+      p->level_count[level] = 0;
+    }
+  for (guint i = 0; i < p->n_pieces; i++)
+    if (is_wanted (p, i))
+      {
+        p->n_unrequested += free_blocks (p, i);
+        p->level_bits[level_of (p, i)][i >> 6] |= piece_mask (i);
+        p->level_count[level_of (p, i)]++;
+      }
+  rebuild (p);
+}
+
+/* O(pieces in progress); the rest is redone on next use. */
 void
 te_picker_set_have (TePicker         *p,
                     const TeBitfield *have)
@@ -437,20 +515,7 @@ te_picker_set_have (TePicker         *p,
       if (te_bitfield_get (p->have, pp->piece))
         _te_picker_partial_release (p, pp);
     }
-  p->n_unrequested = 0;
-  for (guint level = 0; level < N_LEVELS; level++)
-    {
-      memset (p->level_bits[level], 0, p->n_words * sizeof (guint64));
-      p->level_count[level] = 0;
-    }
-  for (guint i = 0; i < p->n_pieces; i++)
-    if (is_wanted (p, i))
-      {
-        p->n_unrequested += free_blocks (p, i);
-        p->level_bits[level_of (p, i)][i >> 6] |= piece_mask (i);
-        p->level_count[level_of (p, i)]++;
-      }
-  rebuild (p);
+  p->stale = TRUE;
 }
 
 gboolean
@@ -473,6 +538,14 @@ te_picker_set_priority (TePicker   *p,
   prio = MIN ((guint) prio, TE_PRIORITY_HIGH);
   if (p->prio[piece] == prio)
     return;
+  if (!is_built (p))
+    {
+      p->prio[piece] = prio;
+      /* A piece to fetch again: a freed picker comes back on next use. */
+      if (is_wanted (p, piece))
+        p->stale = TRUE;
+      return;
+    }
   from = piece_leave (p, piece);
   p->prio[piece] = prio;
   piece_enter (p, piece, from);
@@ -490,7 +563,8 @@ gboolean
 te_picker_is_complete (TePicker *p)
 {
   g_return_val_if_fail (p != NULL, FALSE);
-  return p->bucket_start[excluded_bucket (p)] == 0;
+  _te_picker_refresh (p);
+  return p->n_wanted == 0;
 }
 
 static void
@@ -519,7 +593,7 @@ peer_bitfield (TePicker         *p,
             p->avail[piece]--;
         }
     }
-  if (bulk)
+  if (bulk && is_built (p))
     rebuild (p);
 }
 
@@ -529,6 +603,7 @@ te_picker_peer_add_bitfield (TePicker         *p,
 {
   g_return_if_fail (p != NULL && bf != NULL);
   g_return_if_fail (te_bitfield_size (bf) == p->n_pieces);
+  ensure_avail (p);
   peer_bitfield (p, bf, TRUE);
 }
 
@@ -538,6 +613,7 @@ te_picker_peer_remove_bitfield (TePicker         *p,
 {
   g_return_if_fail (p != NULL && bf != NULL);
   g_return_if_fail (te_bitfield_size (bf) == p->n_pieces);
+  ensure_avail (p);
   peer_bitfield (p, bf, FALSE);
 }
 
@@ -546,6 +622,7 @@ te_picker_peer_add_have (TePicker *p,
                          guint     piece)
 {
   g_return_if_fail (p != NULL && piece < p->n_pieces);
+  ensure_avail (p);
   change_avail (p, piece, TRUE);
 }
 
@@ -570,7 +647,7 @@ te_picker_get_availability (TePicker *p,
                             guint     piece)
 {
   g_return_val_if_fail (p != NULL && piece < p->n_pieces, 0);
-  return p->avail[piece] + p->n_seeds;
+  return (p->avail != NULL ? p->avail[piece] : 0) + p->n_seeds;
 }
 
 /**
@@ -608,6 +685,9 @@ te_picker_pick (TePicker         *p,
   if (peer_has != NULL)
     k.has = te_bitfield_bytes (peer_has, &k.has_len);
 
+  _te_picker_refresh (p);
+  if (p->order == NULL)
+    return 0;
   _te_picker_pick_partials (p, &k);
   if (k.n < k.max)
     {
@@ -634,11 +714,20 @@ te_picker_piece_verified (TePicker *p,
 
   if (te_bitfield_get (p->have, piece))
     return;
+  if (!is_built (p))
+    {
+      te_bitfield_set (p->have, piece, TRUE);
+      if (partial_at (p, piece) != NULL)
+        _te_picker_partial_release (p, partial_at (p, piece));
+      return;
+    }
   from = piece_leave (p, piece);
   te_bitfield_set (p->have, piece, TRUE);
   if (p->partial_of[piece] != NULL)
     _te_picker_partial_release (p, p->partial_of[piece]);
   piece_enter (p, piece, from);
+  if (p->n_wanted == 0 && p->active->len == 0)
+    free_derived (p);
 }
 
 /* Every wanted block not yet received is requested by someone. */
@@ -646,7 +735,8 @@ gboolean
 te_picker_in_endgame (TePicker *p)
 {
   g_return_val_if_fail (p != NULL, FALSE);
-  return p->n_unrequested == 0 && p->bucket_start[excluded_bucket (p)] > 0;
+  _te_picker_refresh (p);
+  return p->n_unrequested == 0 && p->n_wanted > 0;
 }
 
 guint
