@@ -106,8 +106,11 @@ notify_torrent (TeApplication *self,
   g_application_send_notification (G_APPLICATION (self), notification_id, notification);
 }
 
+/* Torrent events come through the engine: one connection for all torrents. */
+
 static void
-completed_cb (TeTorrent     *torrent,
+completed_cb (TeEngine      *engine,
+              TeTorrent     *torrent,
               TeApplication *self)
 {
   if (!g_settings_get_boolean (self->app_settings, "notify-completed"))
@@ -116,7 +119,8 @@ completed_cb (TeTorrent     *torrent,
 }
 
 static void
-error_cb (TeTorrent          *torrent,
+error_cb (TeEngine           *engine,
+          TeTorrent          *torrent,
           const TeErrorEvent *event,
           TeApplication      *self)
 {
@@ -130,7 +134,8 @@ error_cb (TeTorrent          *torrent,
 }
 
 static void
-state_changed_cb (TeTorrent      *torrent,
+state_changed_cb (TeEngine       *engine,
+                  TeTorrent      *torrent,
                   TeTorrentState  from,
                   TeTorrentState  to,
                   TeApplication  *self)
@@ -147,9 +152,6 @@ torrent_added_cb (TeEngine      *engine,
                   TeTorrent     *torrent,
                   TeApplication *self)
 {
-  g_signal_connect_object (torrent, "completed", G_CALLBACK (completed_cb), self, 0);
-  g_signal_connect_object (torrent, "error", G_CALLBACK (error_cb), self, 0);
-  g_signal_connect_object (torrent, "state-changed", G_CALLBACK (state_changed_cb), self, 0);
   if (te_torrent_get_state (torrent) == TE_TORRENT_STATE_DOWNLOADING)
     {
       self->n_downloading++;
@@ -163,7 +165,6 @@ torrent_removed_cb (TeEngine      *engine,
                     gboolean       delete_data,
                     TeApplication *self)
 {
-  g_signal_handlers_disconnect_by_data (torrent, self);
   if (te_torrent_get_state (torrent) == TE_TORRENT_STATE_DOWNLOADING)
     {
       self->n_downloading--;
@@ -202,6 +203,9 @@ _te_application_engine_init (TeApplication *self)
   g_signal_connect (self->app_settings, "changed", G_CALLBACK (app_settings_changed_cb), self);
   g_signal_connect (self->engine, "torrent-added", G_CALLBACK (torrent_added_cb), self);
   g_signal_connect (self->engine, "torrent-removed", G_CALLBACK (torrent_removed_cb), self);
+  g_signal_connect_object (self->engine, "torrent-completed", G_CALLBACK (completed_cb), self, 0);
+  g_signal_connect_object (self->engine, "torrent-error", G_CALLBACK (error_cb), self, 0);
+  g_signal_connect_object (self->engine, "torrent-state-changed", G_CALLBACK (state_changed_cb), self, 0);
 }
 
 static void

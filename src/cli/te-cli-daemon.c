@@ -75,10 +75,11 @@ emit_event (const char *type,
   fflush (stdout);
 }
 
-/* Per-torrent events */
+/* Per-torrent events, through the engine: one connection for all torrents. */
 
 static void
-state_changed_cb (TeTorrent      *torrent,
+state_changed_cb (TeEngine       *engine,
+                  TeTorrent      *torrent,
                   TeTorrentState  from,
                   TeTorrentState  to,
                   Daemon         *d)
@@ -91,7 +92,8 @@ state_changed_cb (TeTorrent      *torrent,
 }
 
 static void
-completed_cb (TeTorrent *torrent,
+completed_cb (TeEngine  *engine,
+              TeTorrent *torrent,
               Daemon    *d)
 {
   g_autoptr(JsonObject) data = json_object_new ();
@@ -105,7 +107,8 @@ completed_cb (TeTorrent *torrent,
 }
 
 static void
-error_cb (TeTorrent          *torrent,
+error_cb (TeEngine           *engine,
+          TeTorrent          *torrent,
           const TeErrorEvent *event,
           Daemon             *d)
 {
@@ -133,9 +136,6 @@ torrent_added_cb (TeEngine  *engine,
   json_object_set_string_member (data, "name", te_torrent_get_name (torrent));
   json_object_set_string_member (data, "savePath", te_torrent_get_save_path (torrent));
   emit_event ("torrent:added", torrent, data);
-  g_signal_connect (torrent, "state-changed", G_CALLBACK (state_changed_cb), d);
-  g_signal_connect (torrent, "completed", G_CALLBACK (completed_cb), d);
-  g_signal_connect (torrent, "error", G_CALLBACK (error_cb), d);
 }
 
 static void
@@ -579,6 +579,9 @@ te_cli_daemon (int    argc,
   store = te_file_state_store_new (state_dir);
   d.state = te_state_manager_new (d.engine, TE_STATE_STORE (store));
   g_signal_connect (d.engine, "torrent-added", G_CALLBACK (torrent_added_cb), &d);
+  g_signal_connect (d.engine, "torrent-state-changed", G_CALLBACK (state_changed_cb), &d);
+  g_signal_connect (d.engine, "torrent-completed", G_CALLBACK (completed_cb), &d);
+  g_signal_connect (d.engine, "torrent-error", G_CALLBACK (error_cb), &d);
   g_signal_connect (d.state, "problem", G_CALLBACK (problem_cb), &d);
   if (watch_dir)
     d.watch_dir = g_canonicalize_filename (watch_dir, NULL);

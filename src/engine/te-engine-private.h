@@ -45,4 +45,21 @@ void _te_engine_index_torrent  (TeEngine  *self,
 TeTorrent *_te_engine_lookup_hash (TeEngine     *self,
                                    const guint8  info_hash[20]);
 
+/* The torrent signals the engine repeats as its torrent-… signals; the
+ * arguments that follow each are the torrent signal's own. */
+typedef enum {
+  TE_ENGINE_TORRENT_STATE_CHANGED,     /* TeTorrentState from, TeTorrentState to */
+  TE_ENGINE_TORRENT_COMPLETED,
+  TE_ENGINE_TORRENT_ERROR,             /* const TeErrorEvent *event */
+  TE_ENGINE_TORRENT_PIECE_COMPLETED,   /* guint index */
+  TE_ENGINE_TORRENT_PEER_CONNECTED,    /* TePeer *peer */
+  TE_ENGINE_TORRENT_PEER_DISCONNECTED, /* TePeer *peer, const char *reason */
+  TE_ENGINE_TORRENT_METADATA_RECEIVED,
+} TeEngineTorrentSignal;
+
+void _te_engine_emit_torrent_signal (TeEngine              *self,
+                                     TeTorrent             *torrent,
+                                     TeEngineTorrentSignal  which,
+                                     ...);
+
 G_END_DECLS

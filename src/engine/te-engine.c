@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -41,6 +42,13 @@ enum {
   SIGNAL_TORRENT_ADDED,
   SIGNAL_TORRENT_REMOVED,
   SIGNAL_SETTINGS_CHANGED,
+  SIGNAL_TORRENT_STATE_CHANGED,
+  SIGNAL_TORRENT_COMPLETED,
+  SIGNAL_TORRENT_ERROR,
+  SIGNAL_TORRENT_PIECE_COMPLETED,
+  SIGNAL_TORRENT_PEER_CONNECTED,
+  SIGNAL_TORRENT_PEER_DISCONNECTED,
+  SIGNAL_TORRENT_METADATA_RECEIVED,
   N_SIGNALS
 };
 
@@ -175,6 +183,92 @@ te_engine_class_init (TeEngineClass *klass)
   signals[SIGNAL_SETTINGS_CHANGED] =
     g_signal_new ("settings-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 0);
+
+  /* Each torrent signal below is repeated here, right after the torrent's
+   * own emission, for every torrent the engine holds: a listener of all
+   * torrents connects once to the engine rather than to each torrent. */
+
+  /**
+   * TeEngine::torrent-state-changed:
+   * @torrent: the torrent
+   * @from: the state before
+   * @to: the state now
+   *
+   * [signal@Torrent::state-changed] of any torrent of the engine, emitted
+   * after the torrent's own. Like the other torrent-… signals, it is not
+   * emitted for a torrent before [signal@Engine::torrent-added] or after
+   * [signal@Engine::torrent-removed].
+   */
+  signals[SIGNAL_TORRENT_STATE_CHANGED] =
+    g_signal_new ("torrent-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 3, TE_TYPE_TORRENT, TE_TYPE_TORRENT_STATE,
+                  TE_TYPE_TORRENT_STATE);
+  /**
+   * TeEngine::torrent-completed:
+   * @torrent: the torrent that finished downloading
+   *
+   * [signal@Torrent::completed] of any torrent of the engine, emitted after
+   * the torrent's own.
+   */
+  signals[SIGNAL_TORRENT_COMPLETED] =
+    g_signal_new ("torrent-completed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, TE_TYPE_TORRENT);
+  /**
+   * TeEngine::torrent-error:
+   * @torrent: the torrent
+   * @event: what happened and what the engine did about it
+   *
+   * [signal@Torrent::error] of any torrent of the engine, emitted after the
+   * torrent's own: errors the engine recovers from and those that stop the
+   * torrent.
+   */
+  signals[SIGNAL_TORRENT_ERROR] =
+    g_signal_new ("torrent-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, TE_TYPE_TORRENT, TE_TYPE_ERROR_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /**
+   * TeEngine::torrent-piece-completed:
+   * @torrent: the torrent
+   * @index: the piece, verified and written
+   *
+   * [signal@Torrent::piece-completed] of any torrent of the engine, emitted
+   * after the torrent's own.
+   */
+  signals[SIGNAL_TORRENT_PIECE_COMPLETED] =
+    g_signal_new ("torrent-piece-completed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 2, TE_TYPE_TORRENT, G_TYPE_UINT);
+  /**
+   * TeEngine::torrent-peer-connected:
+   * @torrent: the torrent
+   * @peer: the peer, past its handshake
+   *
+   * [signal@Torrent::peer-connected] of any torrent of the engine, emitted
+   * after the torrent's own.
+   */
+  signals[SIGNAL_TORRENT_PEER_CONNECTED] =
+    g_signal_new ("torrent-peer-connected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 2, TE_TYPE_TORRENT, TE_TYPE_PEER);
+  /**
+   * TeEngine::torrent-peer-disconnected:
+   * @torrent: the torrent
+   * @peer: the peer, closed
+   * @reason: why the connection ended
+   *
+   * [signal@Torrent::peer-disconnected] of any torrent of the engine,
+   * emitted after the torrent's own.
+   */
+  signals[SIGNAL_TORRENT_PEER_DISCONNECTED] =
+    g_signal_new ("torrent-peer-disconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 3, TE_TYPE_TORRENT, TE_TYPE_PEER, G_TYPE_STRING);
+  /**
+   * TeEngine::torrent-metadata-received:
+   * @torrent: the torrent, a magnet whose metadata just arrived
+   *
+   * [signal@Torrent::metadata-received] of any torrent of the engine,
+   * emitted after the torrent's own.
+   */
+  signals[SIGNAL_TORRENT_METADATA_RECEIVED] =
+    g_signal_new ("torrent-metadata-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                  NULL, NULL, G_TYPE_NONE, 1, TE_TYPE_TORRENT);
 }
 
 /* Info-hashes are uniform: their first bytes are a hash already. */
@@ -459,6 +553,66 @@ _te_engine_announce_added (TeEngine  *self,
   g_list_model_items_changed (G_LIST_MODEL (self), self->torrents->len - 1, 0, 1);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TORRENTS]);
   g_signal_emit (self, signals[SIGNAL_TORRENT_ADDED], 0, torrent);
+}
+
+/**
+ * _te_engine_emit_torrent_signal:
+ * @self: (nullable): the torrent's engine; `NULL` once detached
+ * @which: the signal, followed by the torrent signal's own arguments
+ *
+ * Repeats a torrent signal as the engine's, for a torrent the engine holds:
+ * not one still being added, nor one removed (both are out of the index).
+ */
+void
+_te_engine_emit_torrent_signal (TeEngine              *self,
+                                TeTorrent             *torrent,
+                                TeEngineTorrentSignal  which,
+                                ...)
+{
+  va_list args;
+
+  if (self == NULL || self->by_hash == NULL
+      || _te_engine_lookup_hash (self, torrent->info_hash) != torrent)
+    return;
+  va_start (args, which);
+  switch (which)
+    {
+    case TE_ENGINE_TORRENT_STATE_CHANGED:
+      {
+        TeTorrentState from = (TeTorrentState) va_arg (args, int);
+        TeTorrentState to = (TeTorrentState) va_arg (args, int);
+
+        g_signal_emit (self, signals[SIGNAL_TORRENT_STATE_CHANGED], 0, torrent, from, to);
+      }
+      break;
+    case TE_ENGINE_TORRENT_COMPLETED:
+      g_signal_emit (self, signals[SIGNAL_TORRENT_COMPLETED], 0, torrent);
+      break;
+    case TE_ENGINE_TORRENT_ERROR:
+      g_signal_emit (self, signals[SIGNAL_TORRENT_ERROR], 0, torrent,
+                     va_arg (args, const TeErrorEvent *));
+      break;
+    case TE_ENGINE_TORRENT_PIECE_COMPLETED:
+      g_signal_emit (self, signals[SIGNAL_TORRENT_PIECE_COMPLETED], 0, torrent, va_arg (args, guint));
+      break;
+    case TE_ENGINE_TORRENT_PEER_CONNECTED:
+      g_signal_emit (self, signals[SIGNAL_TORRENT_PEER_CONNECTED], 0, torrent, va_arg (args, TePeer *));
+      break;
+    case TE_ENGINE_TORRENT_PEER_DISCONNECTED:
+      {
+        TePeer *peer = va_arg (args, TePeer *);
+        const char *reason = va_arg (args, const char *);
+
+        g_signal_emit (self, signals[SIGNAL_TORRENT_PEER_DISCONNECTED], 0, torrent, peer, reason);
+      }
+      break;
+    case TE_ENGINE_TORRENT_METADATA_RECEIVED:
+      g_signal_emit (self, signals[SIGNAL_TORRENT_METADATA_RECEIVED], 0, torrent);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  va_end (args);
 }
 
 /* Removal: deleting data happens on a worker thread. */

@@ -29,11 +29,7 @@ entry_free (gpointer data)
 {
   Entry *e = data;
 
-  if (e->torrent)
-    {
-      g_signal_handlers_disconnect_by_data (e->torrent, e);
-      g_object_unref (e->torrent);
-    }
+  g_clear_object (&e->torrent);
   g_clear_pointer (&e->base, json_object_unref);
   g_free (e->id);
   g_free (e);
@@ -526,15 +522,33 @@ settings_changed_cb (TeEngine       *engine,
   schedule_interval (self);
 }
 
+/* Torrent events come through the engine: one connection for all torrents
+ * (10,000 torrents would otherwise cost 20,000 handlers). Only tracked
+ * torrents count: an untracked one was removed, or is not ours yet. */
+
 static void
-state_changed_cb (TeTorrent      *torrent,
-                  TeTorrentState  from,
-                  TeTorrentState  to,
-                  Entry          *e)
+torrent_state_changed_cb (TeEngine       *engine,
+                          TeTorrent      *torrent,
+                          TeTorrentState  from,
+                          TeTorrentState  to,
+                          TeStateManager *self)
 {
+  if (!g_hash_table_contains (self->entries, torrent))
+    return;
   /* State changes are saved soon, many at once. */
-  if (e->manager->soon_id == 0)
-    e->manager->soon_id = g_timeout_add (SOON_MS, soon_cb, e->manager);
+  if (self->soon_id == 0)
+    self->soon_id = g_timeout_add (SOON_MS, soon_cb, self);
+}
+
+static void
+torrent_metadata_received_cb (TeEngine       *engine,
+                              TeTorrent      *torrent,
+                              TeStateManager *self)
+{
+  Entry *e = g_hash_table_lookup (self->entries, torrent);
+
+  if (e != NULL)
+    _te_state_manager_save_document (e);
 }
 
 Entry *
@@ -550,8 +564,6 @@ _te_state_manager_track (TeStateManager *self,
   e->torrent = g_object_ref (torrent);
   e->id = te_torrent_dup_id (torrent);
   g_hash_table_insert (self->entries, torrent, e);
-  g_signal_connect (torrent, "state-changed", G_CALLBACK (state_changed_cb), e);
-  g_signal_connect_swapped (torrent, "metadata-received", G_CALLBACK (_te_state_manager_save_document), e);
   return e;
 }
 
@@ -590,7 +602,6 @@ torrent_removed_cb (TeEngine       *engine,
   if (e)
     {
       g_hash_table_steal (self->entries, torrent);
-      g_signal_handlers_disconnect_by_data (torrent, e);
       g_clear_object (&e->torrent);
       e->again = FALSE;
       if (!e->in_flight)
@@ -617,6 +628,8 @@ te_state_manager_new (TeEngine     *engine,
   g_signal_connect (engine, "torrent-added", G_CALLBACK (torrent_added_cb), self);
   g_signal_connect (engine, "torrent-removed", G_CALLBACK (torrent_removed_cb), self);
   g_signal_connect (engine, "settings-changed", G_CALLBACK (settings_changed_cb), self);
+  g_signal_connect (engine, "torrent-state-changed", G_CALLBACK (torrent_state_changed_cb), self);
+  g_signal_connect (engine, "torrent-metadata-received", G_CALLBACK (torrent_metadata_received_cb), self);
   schedule_interval (self);
   return self;
 }

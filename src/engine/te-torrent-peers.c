@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "te-engine-private.h"
 #include "te-torrent-private.h"
 
 /* Connections of one torrent: which addresses to dial, the handshake, caps per
@@ -161,9 +162,12 @@ ready_cb (TePeer   *peer,
   TeTorrent *self = user_data;
   PeerSlot *slot = te_peer_get_owner_data (peer);
 
+  g_object_ref (self);
   g_signal_emit_by_name (self, "peer-connected", peer);
+  _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_PEER_CONNECTED, peer);
   if (te_peer_get_state (peer) == TE_PEER_ACTIVE)
     _te_torrent_peer_ready (self, slot);
+  g_object_unref (self);
 }
 
 static gboolean
@@ -239,7 +243,14 @@ closed_cb (TePeer     *peer,
   if (slot != NULL)
     {
       if (slot->handshaken)
-        g_signal_emit_by_name (self, "peer-disconnected", peer, reason);
+        {
+          /* A handler may remove the torrent and so drop the last reference. */
+          g_object_ref (self);
+          g_signal_emit_by_name (self, "peer-disconnected", peer, reason);
+          _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_PEER_DISCONNECTED,
+                                          peer, reason);
+          g_object_unref (self);
+        }
       _te_torrent_peer_gone (self, slot);
     }
   te_choker_peer_gone (self->choker, peer);

@@ -477,7 +477,10 @@ _te_torrent_update_state (TeTorrent *self)
   if (run && !self->running)
     start_running (self);
   _te_torrent_recompute_stats (self, g_get_monotonic_time ());
+  /* A handler may remove the torrent and so drop the last reference. */
+  g_object_ref (self);
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, from, to);
+  _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_STATE_CHANGED, from, to);
   _te_torrent_publish (self);
   _te_engine_torrent_changed (self->engine, self);
 
@@ -488,7 +491,9 @@ _te_torrent_update_state (TeTorrent *self)
       if (self->announcer)
         te_announcer_completed (self->announcer);
       g_signal_emit (self, signals[SIGNAL_COMPLETED], 0);
+      _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_COMPLETED);
     }
+  g_object_unref (self);
 }
 
 /**
@@ -501,7 +506,10 @@ _te_torrent_report (TeTorrent    *self,
 {
   g_debug ("%s: %s error %s: %s", self->name, te_error_category_to_string (event->category),
            event->code, event->message);
+  g_object_ref (self);
   g_signal_emit (self, signals[SIGNAL_ERROR], 0, event);
+  _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_ERROR, event);
+  g_object_unref (self);
   te_error_event_free (event);
 }
 
@@ -550,8 +558,11 @@ _te_torrent_fail (TeTorrent       *self,
       && g_strcmp0 (code, "no_space") != 0 && g_strcmp0 (code, "permission_denied") != 0)
     self->recheck_on_resume = TRUE;
   self->state_serial++;
+  g_object_ref (self);
   _te_torrent_update_state (self);
   g_signal_emit (self, signals[SIGNAL_ERROR], 0, event);
+  _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_ERROR, event);
+  g_object_unref (self);
   te_error_event_free (event);
 }
 
@@ -940,9 +951,12 @@ _te_torrent_metadata_ready (TeTorrent  *self,
         }
     }
   self->state_serial++;
+  g_object_ref (self);
   g_signal_emit (self, signals[SIGNAL_METADATA], 0);
+  _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_METADATA_RECEIVED);
   if (check)
     start_check (self);
+  g_object_unref (self);
 }
 
 /* Pieces */
@@ -968,8 +982,11 @@ _te_torrent_piece_verified (TeTorrent *self,
           _te_torrent_update_interest (self, slot);
         }
     }
+  g_object_ref (self);
   g_signal_emit (self, signals[SIGNAL_PIECE_COMPLETED], 0, piece);
+  _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_PIECE_COMPLETED, piece);
   _te_torrent_update_state (self);
+  g_object_unref (self);
 }
 
 /* Public API */

@@ -181,10 +181,12 @@ broadcast (TeEventHub *hub,
     }
 }
 
-/* Engine events */
+/* Engine events: the engine repeats every torrent's signals, so one
+ * connection covers all torrents, and none reaches us for a removed one. */
 
 static void
-state_changed_cb (TeTorrent      *torrent,
+state_changed_cb (TeEngine       *engine,
+                  TeTorrent      *torrent,
                   TeTorrentState  from,
                   TeTorrentState  to,
                   TeEventHub     *hub)
@@ -201,7 +203,8 @@ state_changed_cb (TeTorrent      *torrent,
 }
 
 static void
-piece_completed_cb (TeTorrent  *torrent,
+piece_completed_cb (TeEngine   *engine,
+                    TeTorrent  *torrent,
                     guint       index,
                     TeEventHub *hub)
 {
@@ -221,7 +224,8 @@ piece_completed_cb (TeTorrent  *torrent,
 }
 
 static void
-completed_cb (TeTorrent  *torrent,
+completed_cb (TeEngine   *engine,
+              TeTorrent  *torrent,
               TeEventHub *hub)
 {
   g_autofree char *id = te_torrent_dup_id (torrent);
@@ -240,7 +244,8 @@ completed_cb (TeTorrent  *torrent,
 }
 
 static void
-error_cb (TeTorrent          *torrent,
+error_cb (TeEngine           *engine,
+          TeTorrent          *torrent,
           const TeErrorEvent *event,
           TeEventHub         *hub)
 {
@@ -309,7 +314,8 @@ peer_event (TeEventHub *hub,
 }
 
 static void
-peer_connected_cb (TeTorrent  *torrent,
+peer_connected_cb (TeEngine   *engine,
+                   TeTorrent  *torrent,
                    TePeer     *peer,
                    TeEventHub *hub)
 {
@@ -317,24 +323,13 @@ peer_connected_cb (TeTorrent  *torrent,
 }
 
 static void
-peer_disconnected_cb (TeTorrent  *torrent,
+peer_disconnected_cb (TeEngine   *engine,
+                      TeTorrent  *torrent,
                       TePeer     *peer,
                       const char *reason,
                       TeEventHub *hub)
 {
   peer_event (hub, torrent, peer, "peer:disconnected", reason ? reason : "");
-}
-
-static void
-watch_torrent (TeEventHub *hub,
-               TeTorrent  *torrent)
-{
-  g_signal_connect (torrent, "state-changed", G_CALLBACK (state_changed_cb), hub);
-  g_signal_connect (torrent, "piece-completed", G_CALLBACK (piece_completed_cb), hub);
-  g_signal_connect (torrent, "completed", G_CALLBACK (completed_cb), hub);
-  g_signal_connect (torrent, "error", G_CALLBACK (error_cb), hub);
-  g_signal_connect (torrent, "peer-connected", G_CALLBACK (peer_connected_cb), hub);
-  g_signal_connect (torrent, "peer-disconnected", G_CALLBACK (peer_disconnected_cb), hub);
 }
 
 static void
@@ -345,7 +340,6 @@ torrent_added_cb (TeEngine   *engine,
   g_autofree char *id = te_torrent_dup_id (torrent);
   g_autoptr(GString) s = g_string_new (NULL);
 
-  watch_torrent (hub, torrent);
   if (hub->clients->len == 0)
     return;
   begin_event (s, "torrent:added", id);
@@ -366,7 +360,6 @@ torrent_removed_cb (TeEngine   *engine,
   g_autofree char *id = te_torrent_dup_id (torrent);
   g_autoptr(GString) s = g_string_new (NULL);
 
-  g_signal_handlers_disconnect_by_data (torrent, hub);
   if (hub->clients->len == 0)
     return;
   begin_event (s, "torrent:removed", id);
@@ -625,15 +618,18 @@ TeEventHub *
 te_event_hub_new (TeEngine *engine)
 {
   TeEventHub *hub = g_new0 (TeEventHub, 1);
-  GPtrArray *torrents = te_engine_get_torrents (engine);
 
   hub->engine = g_object_ref (engine);
   hub->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) client_free);
   hub->max_backlog = TE_EVENT_HUB_MAX_BACKLOG;
-  for (guint i = 0; i < torrents->len; i++)
-    watch_torrent (hub, g_ptr_array_index (torrents, i));
   g_signal_connect (engine, "torrent-added", G_CALLBACK (torrent_added_cb), hub);
   g_signal_connect (engine, "torrent-removed", G_CALLBACK (torrent_removed_cb), hub);
+  g_signal_connect (engine, "torrent-state-changed", G_CALLBACK (state_changed_cb), hub);
+  g_signal_connect (engine, "torrent-piece-completed", G_CALLBACK (piece_completed_cb), hub);
+  g_signal_connect (engine, "torrent-completed", G_CALLBACK (completed_cb), hub);
+  g_signal_connect (engine, "torrent-error", G_CALLBACK (error_cb), hub);
+  g_signal_connect (engine, "torrent-peer-connected", G_CALLBACK (peer_connected_cb), hub);
+  g_signal_connect (engine, "torrent-peer-disconnected", G_CALLBACK (peer_disconnected_cb), hub);
   g_signal_connect (te_engine_get_queue (engine), "changed", G_CALLBACK (queue_changed_cb), hub);
   hub->progress_id = g_timeout_add_seconds (1, progress_cb, hub);
   return hub;
@@ -650,11 +646,7 @@ te_event_hub_close (TeEventHub *hub)
 void
 te_event_hub_free (TeEventHub *hub)
 {
-  GPtrArray *torrents = te_engine_get_torrents (hub->engine);
-
   g_clear_handle_id (&hub->progress_id, g_source_remove);
-  for (guint i = 0; i < torrents->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (torrents, i), hub);
   g_signal_handlers_disconnect_by_data (hub->engine, hub);
   g_signal_handlers_disconnect_by_data (te_engine_get_queue (hub->engine), hub);
   g_ptr_array_unref (hub->clients);

@@ -46,12 +46,20 @@ _te_rpc_touch (TeRpcEntry *entry)
   entry->activity = g_get_real_time () / G_USEC_PER_SEC;
 }
 
+/* Activity comes through the engine's signals: one connection for all
+ * torrents. A torrent without an entry was removed. */
+
 static void
-state_changed_cb (TeTorrent      *torrent,
-                  TeTorrentState  from,
-                  TeTorrentState  to,
-                  TeRpcEntry     *entry)
+state_changed_cb (TeEngine          *engine,
+                  TeTorrent         *torrent,
+                  TeTorrentState     from,
+                  TeTorrentState     to,
+                  TeTransmissionRpc *self)
 {
+  TeRpcEntry *entry = g_hash_table_lookup (self->entries, torrent);
+
+  if (entry == NULL)
+    return;
   _te_rpc_touch (entry);
   if ((to == TE_TORRENT_STATE_DOWNLOADING || to == TE_TORRENT_STATE_SEEDING
        || to == TE_TORRENT_STATE_PENDING)
@@ -61,18 +69,20 @@ state_changed_cb (TeTorrent      *torrent,
 }
 
 static void
-piece_completed_cb (TeTorrent  *torrent,
-                    guint       piece,
-                    TeRpcEntry *entry)
+piece_completed_cb (TeEngine          *engine,
+                    TeTorrent         *torrent,
+                    guint              piece,
+                    TeTransmissionRpc *self)
 {
-  _te_rpc_touch (entry);
+  TeRpcEntry *entry = g_hash_table_lookup (self->entries, torrent);
+
+  if (entry != NULL)
+    _te_rpc_touch (entry);
 }
 
 static void
 entry_free (TeRpcEntry *entry)
 {
-  g_clear_signal_handler (&entry->state_handler, entry->torrent);
-  g_clear_signal_handler (&entry->piece_handler, entry->torrent);
   g_clear_pointer (&entry->skipped_priority, g_hash_table_unref);
   g_clear_object (&entry->torrent);
   g_free (entry);
@@ -97,10 +107,6 @@ add_entry (TeTransmissionRpc *self,
   if (state == TE_TORRENT_STATE_DOWNLOADING || state == TE_TORRENT_STATE_SEEDING
       || state == TE_TORRENT_STATE_PENDING)
     entry->started = entry->activity;
-  entry->state_handler = g_signal_connect (torrent, "state-changed",
-                                           G_CALLBACK (state_changed_cb), entry);
-  entry->piece_handler = g_signal_connect (torrent, "piece-completed",
-                                           G_CALLBACK (piece_completed_cb), entry);
   g_hash_table_insert (self->entries, torrent, entry);
   g_hash_table_insert (self->by_id, GINT_TO_POINTER (entry->id), entry);
   return entry;
@@ -190,6 +196,8 @@ te_transmission_rpc_constructed (GObject *object)
                                           G_CALLBACK (torrent_added_cb), self);
   self->removed_handler = g_signal_connect (self->engine, "torrent-removed",
                                             G_CALLBACK (torrent_removed_cb), self);
+  g_signal_connect (self->engine, "torrent-state-changed", G_CALLBACK (state_changed_cb), self);
+  g_signal_connect (self->engine, "torrent-piece-completed", G_CALLBACK (piece_completed_cb), self);
 
   settings = te_engine_get_settings (self->engine);
   self->speed_down_kbps = settings->download_limit / TE_RPC_SPEED_K;
@@ -210,6 +218,7 @@ te_transmission_rpc_dispose (GObject *object)
     {
       g_clear_signal_handler (&self->added_handler, self->engine);
       g_clear_signal_handler (&self->removed_handler, self->engine);
+      g_signal_handlers_disconnect_by_data (self->engine, self);
     }
   if (self->entries)
     g_hash_table_remove_all (self->by_id);
