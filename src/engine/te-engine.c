@@ -755,16 +755,25 @@ te_engine_get_stats (TeEngine      *self,
 }
 
 /* Checks run a few at a time so that thousands of torrents added at once are
- * checked at the disk's pace without thousands of open files. */
+ * checked at the disk's pace without thousands of open files. A small torrent
+ * hashes in one thread and spends as long again waiting for the main loop
+ * between its steps: more of those run at once, so the cores stay busy. */
+#define SMALL_CHECK_BYTES (4 * 1024 * 1024)
+#define SMALL_CHECKS_PER_CORE 4
 
 static void
 run_checks (TeEngine *self)
 {
-  guint max = MAX (g_get_num_processors (), 2);
+  guint cores = MAX (g_get_num_processors (), 2);
 
-  while (self->checks_running < max && !g_queue_is_empty (&self->checks))
+  while (!g_queue_is_empty (&self->checks))
     {
-      TeTorrent *t = g_queue_pop_head (&self->checks);
+      TeTorrent *t = g_queue_peek_head (&self->checks);
+      gboolean small = te_torrent_get_total_size (t) <= SMALL_CHECK_BYTES;
+
+      if (self->checks_running >= (small ? cores * SMALL_CHECKS_PER_CORE : cores))
+        break;
+      g_queue_pop_head (&self->checks);
 
       t->check_waiting = FALSE;
       self->checks_running++;

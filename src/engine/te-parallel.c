@@ -22,6 +22,10 @@ typedef struct {
   GError             *error;
 } Run;
 
+/* Below this much work per thread, starting one costs more than it saves:
+ * thousands of small torrents checked at once each hash in one thread. */
+#define MIN_BYTES_PER_THREAD (4 * 1024 * 1024)
+
 guint
 te_parallel_n_threads (void)
 {
@@ -69,7 +73,9 @@ te_parallel_run (guint               n_items,
                  GError            **error)
 {
   Run run = { n_items, scratch_size, func, user_data, progress, cancellable, 0, 0, { 0 }, NULL };
-  guint n_threads = MIN (te_parallel_n_threads (), MAX (n_items, 1));
+  guint64 work = (guint64) n_items * MAX (scratch_size, 1);
+  guint n_threads = (guint) MIN ((guint64) te_parallel_n_threads (),
+                                 MAX (work / MIN_BYTES_PER_THREAD, 1));
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
 
   g_mutex_init (&run.lock);

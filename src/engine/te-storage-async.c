@@ -3,7 +3,13 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "te-parallel.h"
 #include "te-storage.h"
@@ -13,7 +19,11 @@
  *
  * Block and piece I/O go to one pool of as many threads as there are cores:
  * more writers than that only queue on the filesystem's locks. Whole-torrent
- * rechecks keep GLib's pool, since they fan out on their own. */
+ * checks have their own pool, whose threads run at a lower priority: a mass
+ * check keeps every core busy, and the main loop must still get its turn. */
+
+#define CHECK_THREADS_PER_CORE 4    /* the engine runs up to this many small checks */
+#define CHECK_NICE 10
 
 typedef struct {
   GTask           *task;
@@ -42,6 +52,47 @@ run_on_disk_pool (GTask           *task,
   if (g_once_init_enter (&pool))
     g_once_init_leave (&pool, g_thread_pool_new (disk_worker, NULL,
                                                  (gint) MAX (2, g_get_num_processors ()),
+                                                 FALSE, NULL));
+  job = g_new0 (DiskJob, 1);
+  job->task = g_object_ref (task);
+  job->func = func;
+  g_thread_pool_push (pool, job, NULL);
+}
+
+static void
+lower_thread_priority (void)
+{
+#ifdef __linux__
+  static GPrivate lowered;
+
+  if (g_private_get (&lowered) != NULL)
+    return;
+  g_private_set (&lowered, GINT_TO_POINTER (1));
+  /* Per thread on Linux; threads the check starts inherit it. */
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), CHECK_NICE) != 0)
+    g_debug ("Cannot lower the priority of a check thread: %s", g_strerror (errno));
+#endif
+}
+
+static void
+check_worker (gpointer data,
+              gpointer user_data)
+{
+  lower_thread_priority ();
+  disk_worker (data, user_data);
+}
+
+static void
+run_on_check_pool (GTask           *task,
+                   GTaskThreadFunc  func)
+{
+  static GThreadPool *pool;
+  DiskJob *job;
+
+  if (g_once_init_enter (&pool))
+    g_once_init_leave (&pool, g_thread_pool_new (check_worker, NULL,
+                                                 (gint) (MAX (2, g_get_num_processors ())
+                                                         * CHECK_THREADS_PER_CORE),
                                                  FALSE, NULL));
   job = g_new0 (DiskJob, 1);
   job->task = g_object_ref (task);
@@ -444,7 +495,7 @@ te_storage_recheck_async (TeStorage          *self,
     rc->timer = te_parallel_watch (&rc->progress, te_metainfo_get_n_pieces (te_storage_get_metainfo (self)),
                                    progress, progress_data, g_task_get_context (task));
   g_task_set_task_data (task, rc, recheck_free);
-  g_task_run_in_thread (task, recheck_thread);
+  run_on_check_pool (task, recheck_thread);
 }
 
 TeRecheckResult *
