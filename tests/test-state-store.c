@@ -216,6 +216,71 @@ test_backups (Fixture      *f,
     }
 }
 
+/* Many torrents saved at once share their syncs (one syncfs() for the batch)
+ * and each still lands whole; a first save keeps no backup. */
+static void
+test_many_at_once (Fixture      *f,
+                   gconstpointer data)
+{
+  const guint n = 40;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint files = 0;
+
+  for (guint round = 1; round <= 2; round++)
+    {
+      Wait w = { 0 };
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *id = g_strdup_printf ("%040x", i + 1);
+          g_autoptr(JsonObject) doc = make_document (round == 1 ? i % 10 : 10);
+          char *text = g_strdup_printf ("d4:infod4:name40:%se", id);
+          g_autoptr(GBytes) torrent = g_bytes_new_take (text, strlen (text));
+
+          json_object_set_string_member (doc, "infoHash", id);
+          te_state_store_save_async (TE_STATE_STORE (f->store), id, doc, torrent, NULL,
+                                     i == n - 1 ? saved_cb : NULL, i == n - 1 ? &w : NULL);
+        }
+      /* Saves land in order: the last one done means all are. */
+      te_test_wait_for (&w.done);
+      g_assert_no_error (w.error);
+    }
+
+  dir = g_dir_open (f->dir, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_assert_false (g_str_has_suffix (name, ".tmp"));
+      g_assert_false (g_str_has_suffix (name, ".json.2"));
+      files++;
+    }
+  /* .torrent, .json and the first version as .json.1, for each. */
+  g_assert_cmpuint (files, ==, 3 * n);
+
+  records = load (f);
+  g_assert_cmpuint (records->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      TeStateRecord *r = g_ptr_array_index (records, i);
+      g_autofree char *expected = g_strdup_printf ("d4:infod4:name40:%se", r->id);
+      g_autofree char *backup_name = g_strconcat (r->id, ".json.1", NULL);
+      g_autofree char *backup = g_build_filename (f->dir, backup_name, NULL);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      guint index = (guint) g_ascii_strtoull (r->id, NULL, 16) - 1;
+
+      g_assert_no_error (r->problem);
+      g_assert_cmpint (json_object_get_int_member (r->document, "completedPieces"), ==, 10);
+      g_assert_cmpstr (json_object_get_string_member (r->document, "infoHash"), ==, r->id);
+      g_assert_cmpmem (g_bytes_get_data (r->torrent, NULL), g_bytes_get_size (r->torrent),
+                       expected, strlen (expected));
+      g_assert_true (json_parser_load_from_file (parser, backup, NULL));
+      g_assert_cmpint (json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)),
+                                                   "completedPieces"), ==, index % 10);
+    }
+}
+
 static void
 test_corrupt_falls_back (Fixture      *f,
                          gconstpointer data)
@@ -351,6 +416,8 @@ main (int    argc,
   g_test_add ("/te/state-store/round-trip", Fixture, NULL, fixture_setup, test_round_trip,
               fixture_teardown);
   g_test_add ("/te/state-store/backups", Fixture, NULL, fixture_setup, test_backups,
+              fixture_teardown);
+  g_test_add ("/te/state-store/many-at-once", Fixture, NULL, fixture_setup, test_many_at_once,
               fixture_teardown);
   g_test_add ("/te/state-store/corrupt-falls-back", Fixture, NULL, fixture_setup,
               test_corrupt_falls_back, fixture_teardown);
