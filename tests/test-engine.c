@@ -335,6 +335,79 @@ test_state_restore (void)
   te_test_rm_rf (dir);
 }
 
+static gboolean
+state_saved (const char *state_dir,
+             const char *id,
+             const char *suffix)
+{
+  g_autofree char *name = g_strconcat (id, suffix, NULL);
+  g_autofree char *path = g_build_filename (state_dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* A torrent added with data to check is first saved once its check ended, so
+ * a mass add writes each state once; a flush still saves it at once, and one
+ * removed meanwhile is never written. */
+static void
+test_first_save (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-first-save");
+  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+  g_autofree char *state_dir = g_build_filename (dir, "state", NULL);
+  g_autoptr(TeMetainfo) meta_a = make_payload (data_dir, "a.bin", 40 * PIECE, 21);
+  g_autoptr(TeMetainfo) meta_b = make_payload (data_dir, "b.bin", 20 * PIECE, 22);
+  g_autoptr(TeMetainfo) meta_c = make_payload (data_dir, "c.bin", 20 * PIECE, 23);
+  g_autofree char *a = te_metainfo_dup_info_hash_hex (meta_a);
+  g_autofree char *b = te_metainfo_dup_info_hash_hex (meta_b);
+  g_autofree char *c = te_metainfo_dup_info_hash_hex (meta_c);
+  g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
+  g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
+  g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *doc;
+  g_autofree char *json_name = g_strconcat (a, ".json", NULL);
+  g_autofree char *json = g_build_filename (state_dir, json_name, NULL);
+  TeTorrent *ta, *tc;
+  gint64 deadline;
+
+  ta = te_engine_add_torrent (engine, meta_a, data_dir, &error);
+  g_assert_no_error (error);
+  tc = te_engine_add_torrent (engine, meta_c, data_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (te_torrent_get_state (ta), ==, TE_TORRENT_STATE_CHECKING);
+  te_engine_remove (engine, tc, FALSE);
+
+  te_test_wait_state (ta, TE_TORRENT_STATE_SEEDING);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (!state_saved (state_dir, a, ".json") && g_get_monotonic_time () < deadline)
+    te_test_spin (50);
+  /* Written once, after the check: no earlier version, all pieces in it. */
+  g_assert_true (state_saved (state_dir, a, ".json"));
+  g_assert_true (state_saved (state_dir, a, ".torrent"));
+  g_assert_false (state_saved (state_dir, a, ".json.1"));
+  g_assert_true (json_parser_load_from_file (parser, json, NULL));
+  doc = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (doc, "completedPieces"), ==, 40);
+  g_assert_cmpstr (json_object_get_string_member (doc, "state"), ==, "seeding");
+
+  /* Added and flushed at once, still checking: saved by the flush. */
+  g_assert_nonnull (te_engine_add_torrent (engine, meta_b, data_dir, &error));
+  g_assert_no_error (error);
+  flush (manager);
+  g_assert_true (state_saved (state_dir, b, ".json"));
+  g_assert_true (state_saved (state_dir, b, ".torrent"));
+
+  te_test_spin (200);
+  g_assert_false (state_saved (state_dir, c, ".json"));
+  g_assert_false (state_saved (state_dir, c, ".torrent"));
+
+  g_clear_object (&manager);
+  te_engine_stop (engine);
+  te_test_rm_rf (dir);
+}
+
 static void
 moved_cb (GObject      *source,
           GAsyncResult *result,
@@ -617,6 +690,7 @@ main (int   argc,
   g_test_add_func ("/te/engine/deleted-file", test_deleted_file);
   g_test_add_func ("/te/engine/state-restore", test_state_restore);
   g_test_add_func ("/te/engine/restore-order", test_restore_order);
+  g_test_add_func ("/te/engine/first-save", test_first_save);
   g_test_add_func ("/te/engine/move-storage", test_move_storage);
   g_test_add_func ("/te/engine/trackers", test_trackers);
   g_test_add_func ("/te/engine/runtime-settings", test_runtime_settings);

@@ -23,6 +23,7 @@ typedef struct {
   gboolean        in_flight;
   gboolean        again;
   guint           saved_hash;    /* of the last document saved, but its time */
+  gint64          hold_until;    /* monotonic µs: a new torrent's first save waits for its check */
 } Entry;
 
 struct _TeStateManager
@@ -42,6 +43,8 @@ struct _TeStateManager
   gboolean       pass_state_only;
   guint          pass_id;
   guint          in_flight;
+  guint          held;           /* entries with hold_until set */
+  guint          hold_id;
 };
 
 Entry     *_te_state_manager_track           (TeStateManager *self,

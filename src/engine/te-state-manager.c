@@ -14,6 +14,11 @@
 
 #define SOON_MS 500
 
+/* A torrent added with its data to check is first saved when the check ends,
+ * or after this long: adding thousands at once then writes each state once,
+ * not once before and once after its check. */
+#define FIRST_SAVE_HOLD_MS 5000
+
 enum {
   SIGNAL_PROBLEM,
   N_SIGNALS
@@ -43,6 +48,7 @@ te_state_manager_dispose (GObject *object)
   g_clear_handle_id (&self->interval_id, g_source_remove);
   g_clear_handle_id (&self->soon_id, g_source_remove);
   g_clear_handle_id (&self->pass_id, g_source_remove);
+  g_clear_handle_id (&self->hold_id, g_source_remove);
   g_clear_pointer (&self->pass, g_ptr_array_unref);
   if (self->engine)
     g_signal_handlers_disconnect_by_data (self->engine, self);
@@ -389,6 +395,15 @@ _te_state_manager_mark_saved (Entry *e,
   e->saved_up = t->stats.uploaded;
 }
 
+static void
+release_hold (Entry *e)
+{
+  if (e->hold_until == 0)
+    return;
+  e->hold_until = 0;
+  e->manager->held--;
+}
+
 void
 _te_state_manager_save_document (Entry *e)
 {
@@ -396,6 +411,8 @@ _te_state_manager_save_document (Entry *e)
   TeTorrent *t = e->torrent;
   g_autoptr(JsonObject) doc = NULL;
   GBytes *torrent = NULL;
+
+  release_hold (e);
 
   if (e->in_flight)
     {
@@ -455,6 +472,8 @@ save_pass_cb (gpointer data)
       g_autoptr(TeTorrent) t = g_ptr_array_steal_index_fast (self->pass, self->pass->len - 1);
       Entry *e = g_hash_table_lookup (self->entries, t);
 
+      if (e && e->hold_until != 0 && e->hold_until > g_get_monotonic_time ())
+        e = NULL;
       if (e && (self->pass_state_only ? (!e->ever_saved || e->saved_serial != t->state_serial)
                                       : entry_dirty (e)))
         _te_state_manager_save_document (e);
@@ -503,6 +522,30 @@ interval_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Saves the held torrents whose hold ran out; comes back while any is held. */
+static gboolean
+hold_cb (gpointer data)
+{
+  TeStateManager *self = data;
+
+  save_dirty (self, TRUE);
+  if (self->held > 0)
+    return G_SOURCE_CONTINUE;
+  self->hold_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+hold_first_save (Entry *e)
+{
+  TeStateManager *self = e->manager;
+
+  e->hold_until = g_get_monotonic_time () + FIRST_SAVE_HOLD_MS * G_TIME_SPAN_MILLISECOND;
+  self->held++;
+  if (self->hold_id == 0)
+    self->hold_id = g_timeout_add (FIRST_SAVE_HOLD_MS / 5, hold_cb, self);
+}
+
 static void
 schedule_interval (TeStateManager *self)
 {
@@ -533,8 +576,12 @@ torrent_state_changed_cb (TeEngine       *engine,
                           TeTorrentState  to,
                           TeStateManager *self)
 {
-  if (!g_hash_table_contains (self->entries, torrent))
+  Entry *e = g_hash_table_lookup (self->entries, torrent);
+
+  if (e == NULL)
     return;
+  if (from == TE_TORRENT_STATE_CHECKING && to != TE_TORRENT_STATE_CHECKING)
+    release_hold (e);
   /* State changes are saved soon, many at once. */
   if (self->soon_id == 0)
     self->soon_id = g_timeout_add (SOON_MS, soon_cb, self);
@@ -575,7 +622,11 @@ torrent_added_cb (TeEngine       *engine,
   Entry *e = _te_state_manager_track (self, torrent);
 
   /* Restored torrents are saved once their saved fields are applied. */
-  if (!self->restoring)
+  if (self->restoring)
+    return;
+  if (torrent->checking)
+    hold_first_save (e);
+  else
     _te_state_manager_save_document (e);
 }
 
@@ -601,6 +652,7 @@ torrent_removed_cb (TeEngine       *engine,
 
   if (e)
     {
+      release_hold (e);
       g_hash_table_steal (self->entries, torrent);
       g_clear_object (&e->torrent);
       e->again = FALSE;
