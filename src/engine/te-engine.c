@@ -11,6 +11,7 @@
 #include "te-engine.h"
 #include "te-hash.h"
 #include "te-engine-private.h"
+#include "te-parallel.h"
 #include "te-queue-manager.h"
 #include "te-torrent-private.h"
 
@@ -764,7 +765,7 @@ te_engine_get_stats (TeEngine      *self,
 static void
 run_checks (TeEngine *self)
 {
-  guint cores = MAX (g_get_num_processors (), 2);
+  guint cores = MAX (te_parallel_n_threads (), 2);
 
   while (!g_queue_is_empty (&self->checks))
     {

@@ -26,10 +26,15 @@ typedef struct {
  * thousands of small torrents checked at once each hash in one thread. */
 #define MIN_BYTES_PER_THREAD (4 * 1024 * 1024)
 
+/* Read once: g_get_num_processors() reads a sysfs file on every call. */
 guint
 te_parallel_n_threads (void)
 {
-  return MAX (1, MIN (g_get_num_processors (), 64));
+  static gsize n;
+
+  if (g_once_init_enter (&n))
+    g_once_init_leave (&n, MAX (1, MIN (g_get_num_processors (), 64)));
+  return (guint) n;
 }
 
 static gpointer

@@ -91,7 +91,7 @@ run_on_check_pool (GTask           *task,
 
   if (g_once_init_enter (&pool))
     g_once_init_leave (&pool, g_thread_pool_new (check_worker, NULL,
-                                                 (gint) (MAX (2, g_get_num_processors ())
+                                                 (gint) (MAX (2, te_parallel_n_threads ())
                                                          * CHECK_THREADS_PER_CORE),
                                                  FALSE, NULL));
   job = g_new0 (DiskJob, 1);
