@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <gnutls/crypto.h>
 
+#include "te-api.h"
 #include "te-auth.h"
 #include "te-cli.h"
 #include "te-engine.h"
@@ -39,40 +40,37 @@ typedef struct {
   char           *settings_path;
 } Daemon;
 
+/* One JSON line: the envelope around @data, which is serialized JSON. */
+static void
+emit_line (const char *type,
+           TeTorrent  *torrent,
+           const char *data)
+{
+  g_autofree char *id = torrent ? te_torrent_dup_id (torrent) : NULL;
+
+  /* Flushed once per main-loop turn, in daemon_poll(). */
+  if (id)
+    fprintf (stdout, "{\"type\":\"%s\",\"infoHash\":\"%s\",\"timestamp\":%" G_GINT64_FORMAT
+             ",\"data\":%s}\n", type, id, g_get_real_time () / 1000, data);
+  else
+    fprintf (stdout, "{\"type\":\"%s\",\"infoHash\":null,\"timestamp\":%" G_GINT64_FORMAT
+             ",\"data\":%s}\n", type, g_get_real_time () / 1000, data);
+}
+
 static void
 emit_event (const char *type,
             TeTorrent  *torrent,
             JsonObject *data)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *id = torrent ? te_torrent_dup_id (torrent) : NULL;
-  g_autofree char *line = NULL;
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonObject) empty = data ? NULL : json_object_new ();
+  g_autofree char *text = NULL;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, type);
-  json_builder_set_member_name (b, "infoHash");
-  if (id)
-    json_builder_add_string_value (b, id);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "timestamp");
-  json_builder_add_int_value (b, g_get_real_time () / 1000);
-  json_builder_set_member_name (b, "data");
-  {
-    JsonNode *n = json_node_new (JSON_NODE_OBJECT);
-
-    json_node_take_object (n, data ? json_object_ref (data) : json_object_new ());
-    json_builder_add_value (b, n);
-  }
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
+  json_node_set_object (root, data ? data : empty);
   json_generator_set_root (gen, root);
-  line = json_generator_to_data (gen, NULL);
-  /* Flushed once per main-loop turn, in daemon_poll(). */
-  fprintf (stdout, "%s\n", line);
+  text = json_generator_to_data (gen, NULL);
+  emit_line (type, torrent, text);
 }
 
 /* Per-torrent events, through the engine: one connection for all torrents. */
@@ -84,11 +82,12 @@ state_changed_cb (TeEngine       *engine,
                   TeTorrentState  to,
                   Daemon         *d)
 {
-  g_autoptr(JsonObject) data = json_object_new ();
+  /* The bulk of the events of a mass add: state names need no escaping. */
+  g_autofree char *data = g_strdup_printf ("{\"from\":\"%s\",\"to\":\"%s\"}",
+                                           te_torrent_state_to_string (from),
+                                           te_torrent_state_to_string (to));
 
-  json_object_set_string_member (data, "from", te_torrent_state_to_string (from));
-  json_object_set_string_member (data, "to", te_torrent_state_to_string (to));
-  emit_event ("torrent:state", torrent, data);
+  emit_line ("torrent:state", torrent, data);
 }
 
 static void
@@ -131,11 +130,13 @@ torrent_added_cb (TeEngine  *engine,
                   TeTorrent *torrent,
                   Daemon    *d)
 {
-  g_autoptr(JsonObject) data = json_object_new ();
+  g_autoptr(GString) data = g_string_new ("{\"name\":");
 
-  json_object_set_string_member (data, "name", te_torrent_get_name (torrent));
-  json_object_set_string_member (data, "savePath", te_torrent_get_save_path (torrent));
-  emit_event ("torrent:added", torrent, data);
+  te_api_append_string (data, te_torrent_get_name (torrent));
+  g_string_append (data, ",\"savePath\":");
+  te_api_append_string (data, te_torrent_get_save_path (torrent));
+  g_string_append_c (data, '}');
+  emit_line ("torrent:added", torrent, data->str);
 }
 
 static void
