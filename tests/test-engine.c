@@ -573,6 +573,53 @@ test_engine_gone (void)
 }
 
 static void
+stopped_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (te_engine_stop_finish (TE_ENGINE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Stopping in slices: peers are refused at once, and every torrent is paused
+ * when the task completes. */
+static void
+test_stop_async (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-stop");
+  g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  TeTorrent *torrents[12];
+  gboolean done = FALSE;
+  guint16 port = te_engine_get_port (engine);
+
+  for (guint i = 0; i < G_N_ELEMENTS (torrents); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("s%u.bin", i);
+      g_autoptr(TeMetainfo) meta = make_payload (dir, name, 4 * PIECE, 40 + i);
+
+      torrents[i] = te_engine_add_torrent (engine, meta, dir, &error);
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (torrents); i++)
+    te_test_wait_state (torrents[i], TE_TORRENT_STATE_SEEDING);
+
+  te_engine_stop_async (engine, NULL, stopped_cb, &done);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_null (connection);
+  te_test_wait_for (&done);
+  g_assert_cmpuint (count_state (torrents, G_N_ELEMENTS (torrents), TE_TORRENT_STATE_PAUSED),
+                    ==, G_N_ELEMENTS (torrents));
+  te_test_rm_rf (dir);
+}
+
+static void
 count_cb (TeEngine *engine,
           gpointer  user_data)
 {
@@ -695,5 +742,6 @@ main (int   argc,
   g_test_add_func ("/te/engine/trackers", test_trackers);
   g_test_add_func ("/te/engine/runtime-settings", test_runtime_settings);
   g_test_add_func ("/te/engine/engine-gone", test_engine_gone);
+  g_test_add_func ("/te/engine/stop-async", test_stop_async);
   return g_test_run ();
 }

@@ -450,6 +450,18 @@ quit_cb (gpointer loop)
 }
 
 static void
+stopped_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Daemon *d = user_data;
+
+  te_engine_stop_finish (TE_ENGINE (source), result, NULL);
+  /* The trackers are told we leave; give them a moment to answer. */
+  g_timeout_add_seconds (2, quit_cb, d->loop);
+}
+
+static void
 flushed_cb (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
@@ -466,9 +478,7 @@ flushed_cb (GObject      *source,
   g_clear_object (&d->state);
   if (d->service)
     te_service_stop (d->service);
-  te_engine_stop (d->engine);
-  /* The trackers are told we leave; give them a moment to answer. */
-  g_timeout_add_seconds (2, quit_cb, d->loop);
+  te_engine_stop_async (d->engine, NULL, stopped_cb, d);
 }
 
 static gboolean

@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* Shared by te-engine.c and the files that split its work (te-engine-add.c,
- * te-engine-move.c, te-engine-settings.c). */
+ * te-engine-move.c, te-engine-session.c, te-engine-settings.c). */
 struct _TeEngine
 {
   GObject           parent_instance;

@@ -61,6 +61,13 @@ TeEngine     *te_engine_new             (const TeEngineSettings *settings);
 gboolean      te_engine_start           (TeEngine               *self,
                                          GError                **error);
 void          te_engine_stop            (TeEngine               *self);
+void          te_engine_stop_async      (TeEngine               *self,
+                                         GCancellable           *cancellable,
+                                         GAsyncReadyCallback     callback,
+                                         gpointer                user_data);
+gboolean      te_engine_stop_finish     (TeEngine               *self,
+                                         GAsyncResult           *result,
+                                         GError                **error);
 guint16       te_engine_get_port        (TeEngine               *self);
 const guint8 *te_engine_get_peer_id     (TeEngine               *self);
 const TeEngineSettings *te_engine_get_settings (TeEngine        *self);

@@ -41,6 +41,7 @@ struct _TeStateManager
   guint          restores;       /* in progress */
   GPtrArray     *pass;           /* TeTorrent, still to look at in a save pass */
   gboolean       pass_state_only;
+  gboolean       pass_flush;     /* for a flush: holds do not count */
   guint          pass_id;
   guint          in_flight;
   guint          held;           /* entries with hold_until set */

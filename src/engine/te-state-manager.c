@@ -326,7 +326,7 @@ check_flushes (TeStateManager *self)
 {
   g_autoptr(GPtrArray) done = NULL;
 
-  if (self->in_flight > 0 || self->flushes->len == 0)
+  if (self->in_flight > 0 || self->pass_id != 0 || self->flushes->len == 0)
     return;
   /* A callback may drop the last reference to us. */
   done = g_steal_pointer (&self->flushes);
@@ -472,7 +472,7 @@ save_pass_cb (gpointer data)
       g_autoptr(TeTorrent) t = g_ptr_array_steal_index_fast (self->pass, self->pass->len - 1);
       Entry *e = g_hash_table_lookup (self->entries, t);
 
-      if (e && e->hold_until != 0 && e->hold_until > g_get_monotonic_time ())
+      if (e && !self->pass_flush && e->hold_until != 0 && e->hold_until > g_get_monotonic_time ())
         e = NULL;
       if (e && (self->pass_state_only ? (!e->ever_saved || e->saved_serial != t->state_serial)
                                       : entry_dirty (e)))
@@ -481,28 +481,41 @@ save_pass_cb (gpointer data)
         return G_SOURCE_CONTINUE;
     }
   self->pass_id = 0;
+  self->pass_flush = FALSE;
+  check_flushes (self);
   return G_SOURCE_REMOVE;
+}
+
+static void
+start_pass (TeStateManager *self,
+            gboolean        state_only,
+            gboolean        flush)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_clear_handle_id (&self->pass_id, g_source_remove);
+  g_ptr_array_set_size (self->pass, 0);
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (self->pass, g_object_ref (key));
+  self->pass_state_only = state_only;
+  self->pass_flush = flush;
+  /* A flush must go on even while the loop is busy with default work. */
+  self->pass_id = g_idle_add_full (flush ? G_PRIORITY_DEFAULT : G_PRIORITY_DEFAULT_IDLE,
+                                   save_pass_cb, self, NULL);
 }
 
 static void
 save_dirty (TeStateManager *self,
             gboolean        state_only)
 {
-  GHashTableIter iter;
-  gpointer key;
-
   /* A restore saves what it must itself; the rest waits for it to end. A
    * pass already going on covers what changed since it began only in part:
    * the next one gets the rest. */
   if (self->restores > 0 || self->pass_id != 0)
     return;
-  g_ptr_array_set_size (self->pass, 0);
-  g_hash_table_iter_init (&iter, self->entries);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (self->pass, g_object_ref (key));
-  self->pass_state_only = state_only;
-  if (save_pass_cb (self))
-    self->pass_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, save_pass_cb, self, NULL);
+  start_pass (self, state_only, FALSE);
 }
 
 static gboolean
@@ -705,19 +718,12 @@ te_state_manager_flush_async (TeStateManager      *self,
                               gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  GHashTableIter iter;
-  gpointer value;
 
   g_task_set_source_tag (task, te_state_manager_flush_async);
-  /* Everything now, in one go: this is the last save before stopping. */
-  g_clear_handle_id (&self->pass_id, g_source_remove);
-  g_ptr_array_set_size (self->pass, 0);
-  g_hash_table_iter_init (&iter, self->entries);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (entry_dirty (value))
-      _te_state_manager_save_document (value);
+  /* Everything that changed, held or not, in slices like any pass; done when
+   * the pass is over and every save landed. */
+  start_pass (self, FALSE, TRUE);
   g_ptr_array_add (self->flushes, task);
-  check_flushes (self);
 }
 
 gboolean
