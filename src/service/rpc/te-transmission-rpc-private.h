@@ -46,8 +46,6 @@ typedef struct {
   guint64     down_kbps;
   guint64     up_kbps;
   double      ratio_limit;     /* the last single-torrent ratio set */
-  gulong      state_handler;
-  gulong      piece_handler;
 } TeRpcEntry;
 
 struct _TeTransmissionRpc
