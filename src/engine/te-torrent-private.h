@@ -203,11 +203,6 @@ struct _TeTorrent
 /* te-torrent.c */
 void      _te_torrent_update_state       (TeTorrent          *self);
 GPtrArray *_te_torrent_get_tiers         (TeTorrent          *self);
-TePriority _te_torrent_file_priority     (TeTorrent          *self,
-                                          guint               index);
-void      _te_torrent_store_file_priority (TeTorrent         *self,
-                                          guint               index,
-                                          TePriority          priority);
 void      _te_piece_buf_free             (gpointer            data);
 void      _te_torrent_detach             (TeTorrent          *self);
 void      _te_torrent_set_tiers          (TeTorrent          *self,
@@ -228,11 +223,38 @@ void      _te_torrent_set_queued         (TeTorrent          *self,
 gboolean  _te_torrent_is_stalled         (TeTorrent          *self,
                                           gint64              now,
                                           gint64              timeout_us);
+void      _te_torrent_stop_running       (TeTorrent          *self,
+                                          const char         *reason);
+gboolean  _te_torrent_emit_stopped_idle  (gpointer            data);
+void      _te_torrent_metadata_ready     (TeTorrent          *self,
+                                          TeMetainfo         *metainfo,
+                                          gboolean            check);
+void      _te_torrent_strike             (TeTorrent          *self,
+                                          const char         *host,
+                                          const char         *reason);
+void      _te_torrent_piece_verified     (TeTorrent          *self,
+                                          guint               piece);
+gboolean  _te_torrent_is_seeding         (TeTorrent          *self);
+
+/* te-torrent-check.c: file priorities, data checks */
+TePriority _te_torrent_file_priority     (TeTorrent          *self,
+                                          guint               index);
+void      _te_torrent_store_file_priority (TeTorrent         *self,
+                                          guint               index,
+                                          TePriority          priority);
 void      _te_torrent_restore            (TeTorrent          *self,
                                           TeBitfield         *have,
                                           gboolean            verify);
+void      _te_torrent_run_check          (TeTorrent          *self);
+void      _te_torrent_apply_priorities   (TeTorrent          *self);
+void      _te_torrent_start_check        (TeTorrent          *self);
+void      _te_torrent_watch_files        (TeTorrent          *self,
+                                          gint64              now);
+
+/* te-torrent-control.c: what users change */
 void      _te_torrent_set_storage_path   (TeTorrent          *self,
                                           const char         *save_path);
+void      _te_torrent_priorities_changed (TeTorrent          *self);
 
 /* te-torrent-stats.c: figures and what UIs read */
 void      _te_torrent_recompute_stats    (TeTorrent          *self,
@@ -243,16 +265,6 @@ void      _te_torrent_get_property       (GObject            *object,
                                           guint               prop_id,
                                           GValue             *value,
                                           GParamSpec         *pspec);
-void      _te_torrent_metadata_ready     (TeTorrent          *self,
-                                          TeMetainfo         *metainfo,
-                                          gboolean            check);
-void      _te_torrent_run_check          (TeTorrent          *self);
-void      _te_torrent_strike             (TeTorrent          *self,
-                                          const char         *host,
-                                          const char         *reason);
-void      _te_torrent_piece_verified     (TeTorrent          *self,
-                                          guint               piece);
-gboolean  _te_torrent_is_seeding         (TeTorrent          *self);
 
 /* te-torrent-peers.c: connections */
 extern const TePeerHandler _te_torrent_peer_handler;
@@ -342,7 +354,6 @@ gboolean  _te_torrent_handle_hashes      (TeTorrent          *self,
                                           PeerSlot           *slot,
                                           const TeWireMsg    *msg);
 void      _te_torrent_hashes_tick        (TeTorrent          *self);
-void      _te_torrent_priorities_changed (TeTorrent          *self);
 
 /* te-engine.c */
 SoupSession   *_te_engine_get_soup_session (TeEngine         *engine);

@@ -10,9 +10,10 @@
 #include "te-torrent-private.h"
 
 /* A torrent's life: metadata (from a .torrent or fetched for a magnet), a check
- * of the data on disk, then downloading and seeding. Peers, wire messages and
- * extension messages live in te-torrent-peers.c, te-torrent-wire.c and
- * te-torrent-ext.c. */
+ * of the data on disk, then downloading and seeding. Checks and file
+ * priorities live in te-torrent-check.c, the public controls in
+ * te-torrent-control.c, peers, wire messages and extension messages in
+ * te-torrent-peers.c, te-torrent-wire.c and te-torrent-ext.c. */
 
 enum {
   SIGNAL_STATE_CHANGED,
@@ -27,8 +28,6 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
-
-#define FILE_WATCH_US (5 * G_USEC_PER_SEC)
 
 G_DEFINE_FINAL_TYPE (TeTorrent, te_torrent, G_TYPE_OBJECT)
 
@@ -395,8 +394,8 @@ announcer_stopped_cb (TeTorrent *self)
   g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
 }
 
-static gboolean
-emit_stopped_idle (gpointer data)
+gboolean
+_te_torrent_emit_stopped_idle (gpointer data)
 {
   g_signal_emit (TE_TORRENT (data), signals[SIGNAL_STOPPED], 0);
   return G_SOURCE_REMOVE;
@@ -425,9 +424,9 @@ _te_torrent_reset_announcer (TeTorrent *self)
     }
 }
 
-static void
-stop_running (TeTorrent *self,
-              const char *reason)
+void
+_te_torrent_stop_running (TeTorrent  *self,
+                          const char *reason)
 {
   self->running = FALSE;
   _te_torrent_drop_all_peers (self, reason);
@@ -445,7 +444,7 @@ stop_running (TeTorrent *self,
       te_announcer_stop (self->announcer);
     }
   else
-    g_idle_add_full (G_PRIORITY_DEFAULT, emit_stopped_idle, g_object_ref (self), g_object_unref);
+    g_idle_add_full (G_PRIORITY_DEFAULT, _te_torrent_emit_stopped_idle, g_object_ref (self), g_object_unref);
   g_clear_object (&self->announcer);
 }
 
@@ -457,7 +456,7 @@ _te_torrent_update_state (TeTorrent *self)
   gboolean run = should_run (self);
 
   if (self->running && !run)
-    stop_running (self, te_torrent_state_to_string (to));
+    _te_torrent_stop_running (self, te_torrent_state_to_string (to));
   if (from == to)
     {
       if (run && !self->running)
@@ -601,64 +600,6 @@ piece_size_cb (guint    piece,
   return te_metainfo_get_piece_size (TE_METAINFO (user_data), piece);
 }
 
-/* The tables of in-flight pieces, reads and file priorities are made when
- * first needed: most of 10,000 torrents are idle seeds that never use them. */
-TePriority
-_te_torrent_file_priority (TeTorrent *self,
-                           guint      index)
-{
-  gpointer v = self->file_priorities
-               ? g_hash_table_lookup (self->file_priorities, GUINT_TO_POINTER (index)) : NULL;
-
-  return v ? (TePriority) (GPOINTER_TO_UINT (v) - 1) : TE_PRIORITY_NORMAL;
-}
-
-void
-_te_torrent_store_file_priority (TeTorrent  *self,
-                                 guint       index,
-                                 TePriority  priority)
-{
-  if (self->file_priorities == NULL)
-    self->file_priorities = g_hash_table_new (NULL, NULL);
-  g_hash_table_insert (self->file_priorities, GUINT_TO_POINTER (index),
-                       GUINT_TO_POINTER (priority + 1));
-}
-
-/* A piece takes the highest priority of the files with bytes in it; it is
- * wanted when any of them is. */
-static void
-apply_priorities (TeTorrent *self)
-{
-  TeMetainfo *meta = self->metainfo;
-  guint n = te_metainfo_get_n_pieces (meta);
-  g_autofree guint8 *prio = g_malloc0 (n);
-
-  for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
-    {
-      const TeFile *f = te_metainfo_get_file (meta, i);
-      TePriority p = _te_torrent_file_priority (self, i);
-      guint first, last;
-
-      if ((f->attrs & TE_FILE_ATTR_PAD) || p == TE_PRIORITY_SKIP
-          || !te_metainfo_get_file_pieces (meta, i, &first, &last))
-        continue;
-      /* v2 only, layer not fetched yet: its pieces could not be verified. */
-      if (!te_metainfo_has_v1 (meta) && !_te_torrent_file_has_hashes (self, i))
-        continue;
-      for (guint piece = first; piece <= last; piece++)
-        prio[piece] = MAX (prio[piece], (guint8) p);
-    }
-  g_clear_pointer (&self->wanted, te_bitfield_free);
-  self->wanted = te_bitfield_new (n);
-  for (guint p = 0; p < n; p++)
-    {
-      te_picker_set_priority (self->picker, p, (TePriority) prio[p]);
-      if (prio[p] != TE_PRIORITY_SKIP)
-        te_bitfield_set (self->wanted, p, TRUE);
-    }
-  self->bytes_dirty = TRUE;
-}
-
 static void
 seed_limits_tick (TeTorrent *self,
                   gint64     now)
@@ -677,39 +618,6 @@ seed_limits_tick (TeTorrent *self,
       self->seed_done = TRUE;
       _te_torrent_update_state (self);
     }
-}
-
-static void
-watched_files_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(TeTorrent) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  self->watching_files = FALSE;
-  if (!te_storage_check_files_finish (TE_STORAGE (source), result, &error)
-      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-      && self->running && self->engine && source == (GObject *) self->storage)
-    _te_torrent_fail_io (self, g_steal_pointer (&error));
-}
-
-/* A seed serving peers looks at its files now and then: a file deleted under
- * it still reads through an open descriptor, but the user's data is gone. */
-static void
-watch_files (TeTorrent *self,
-             gint64     now)
-{
-  if (self->watching_files || self->peers->len == 0 || self->storage == NULL
-      || self->have == NULL || now - self->files_checked_us < FILE_WATCH_US)
-    return;
-  self->files_checked_us = now;
-  self->watching_files = TRUE;
-  /* A copy: a check may replace the bitfield while the worker reads it. */
-  g_clear_pointer (&self->watched_have, te_bitfield_free);
-  self->watched_have = te_bitfield_copy (self->have);
-  te_storage_check_files_async (self->storage, self->watched_have, self->cancellable,
-                                watched_files_cb, g_object_ref (self));
 }
 
 /* Once a second, for running torrents, from the engine's single timer. */
@@ -735,7 +643,7 @@ _te_torrent_tick (TeTorrent *self,
   if (self->state != TE_TORRENT_STATE_SEEDING)
     _te_torrent_connect_more (self);
   update_announcer_stats (self);
-  watch_files (self, now);
+  _te_torrent_watch_files (self, now);
   _te_torrent_publish (self);
   seed_limits_tick (self, now);
 }
@@ -767,99 +675,6 @@ _te_torrent_is_stalled (TeTorrent *self,
   return now - MAX (self->last_payload_us, self->running_since_us) >= timeout_us;
 }
 
-static void
-check_done (TeTorrent  *self,
-            TeBitfield *have)
-{
-  te_bitfield_free (self->have);
-  self->have = have;
-  te_picker_set_have (self->picker, self->have);
-  self->bytes_dirty = TRUE;
-  self->checking = FALSE;
-  self->check_progress = 1.0;
-  self->state_serial++;
-  _te_torrent_recompute_stats (self, g_get_monotonic_time ());
-  _te_torrent_update_state (self);
-  if (self->running)
-    _te_torrent_announce_pieces (self);
-}
-
-static void
-rechecked_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(TeTorrent) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TeRecheckResult) r = te_storage_recheck_finish (TE_STORAGE (source), result, &error);
-
-  if (self->engine == NULL)
-    return;
-  _te_engine_check_done (self->engine, self);
-  if (r == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          self->checking = FALSE;
-          _te_torrent_fail_io (self, g_steal_pointer (&error));
-        }
-      return;
-    }
-  check_done (self, g_steal_pointer (&r->have));
-}
-
-static void
-check_progress_cb (guint    done,
-                   guint    total,
-                   gpointer user_data)
-{
-  TeTorrent *self = user_data;
-
-  self->check_progress = total ? (double) done / total : 1.0;
-  _te_torrent_publish (self);
-}
-
-/* Called by the engine when a check slot is free: checks run a few at a time,
- * so thousands of added torrents finish at the disk's pace. */
-void
-_te_torrent_run_check (TeTorrent *self)
-{
-  te_storage_recheck_async (self->storage, check_progress_cb, self, self->cancellable,
-                            rechecked_cb, g_object_ref (self));
-}
-
-static void
-start_check (TeTorrent *self)
-{
-  self->checking = TRUE;
-  self->check_progress = 0;
-  _te_torrent_update_state (self);
-  _te_engine_queue_check (self->engine, self);
-}
-
-static void
-files_checked_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(TeTorrent) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TeBitfield) have = g_steal_pointer (&self->restored);
-
-  if (!te_storage_check_files_finish (TE_STORAGE (source), result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->engine == NULL)
-        return;
-      /* Something changed on disk since the state was saved: look at it all. */
-      g_message ("%s: %s; checking the data", self->name, error->message);
-      start_check (self);
-      return;
-    }
-  if (self->engine == NULL)
-    return;
-  check_done (self, g_steal_pointer (&have));
-}
-
 /* The engine is being disposed: cancel what is in flight, and let callbacks
  * that still come see that the torrent is cut off. */
 void
@@ -867,33 +682,6 @@ _te_torrent_detach (TeTorrent *self)
 {
   g_cancellable_cancel (self->cancellable);
   self->engine = NULL;
-}
-
-/**
- * _te_torrent_restore:
- * @have: (transfer full): verified pieces from saved state
- * @verify: check all data anyway
- *
- * After _te_torrent_metadata_ready() for a torrent from saved state: trusts
- * @have when the files are still there with their sizes, else checks.
- */
-void
-_te_torrent_restore (TeTorrent  *self,
-                     TeBitfield *have,
-                     gboolean    verify)
-{
-  g_clear_pointer (&self->restored, te_bitfield_free);
-  if (verify || te_bitfield_size (have) != te_metainfo_get_n_pieces (self->metainfo))
-    {
-      te_bitfield_free (have);
-      start_check (self);
-      return;
-    }
-  self->restored = have;
-  self->checking = TRUE;
-  _te_torrent_update_state (self);
-  te_storage_check_files_async (self->storage, self->restored, self->cancellable,
-                                files_checked_cb, g_object_ref (self));
 }
 
 /**
@@ -939,7 +727,7 @@ _te_torrent_metadata_ready (TeTorrent  *self,
   self->picker = te_picker_new (n, piece_size_cb, metainfo);
   te_picker_set_sequential (self->picker, self->sequential);
   _te_torrent_start_layer_fetch (self);
-  apply_priorities (self);
+  _te_torrent_apply_priorities (self);
   for (guint i = 0; i < self->peers->len; i++)
     {
       PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
@@ -955,7 +743,7 @@ _te_torrent_metadata_ready (TeTorrent  *self,
   g_signal_emit (self, signals[SIGNAL_METADATA], 0);
   _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_METADATA_RECEIVED);
   if (check)
-    start_check (self);
+    _te_torrent_start_check (self);
   g_object_unref (self);
 }
 
@@ -987,288 +775,4 @@ _te_torrent_piece_verified (TeTorrent *self,
   _te_engine_emit_torrent_signal (self->engine, self, TE_ENGINE_TORRENT_PIECE_COMPLETED, piece);
   _te_torrent_update_state (self);
   g_object_unref (self);
-}
-
-/* Public API */
-
-/**
- * te_torrent_start:
- *
- * Resumes a paused torrent (it may wait in the queue), retries one stopped by
- * an error (checking its data first when it may have changed), or goes on
- * seeding one that reached its seeding limits.
- */
-void
-te_torrent_start (TeTorrent *self)
-{
-  self->user_paused = FALSE;
-  self->state_serial++;
-  if (self->error)
-    {
-      g_clear_error (&self->error);
-      g_clear_pointer (&self->error_event, te_error_event_free);
-      if (self->metainfo && self->recheck_on_resume)
-        {
-          self->recheck_on_resume = FALSE;
-          start_check (self);
-          return;
-        }
-    }
-  if (self->state == TE_TORRENT_STATE_COMPLETE)
-    {
-      self->seed_done = FALSE;
-      self->ignore_seed_limits = TRUE;
-    }
-  _te_torrent_update_state (self);
-}
-
-/**
- * te_torrent_pause:
- *
- * Stops the torrent until te_torrent_start(). #TeTorrent::stopped follows
- * once the trackers have been told.
- */
-void
-te_torrent_pause (TeTorrent *self)
-{
-  gboolean was_running = self->running;
-
-  if (self->user_paused)
-    return;
-  self->user_paused = TRUE;
-  self->state_serial++;
-  _te_torrent_update_state (self);
-  if (!was_running)
-    g_idle_add_full (G_PRIORITY_DEFAULT, emit_stopped_idle, g_object_ref (self), g_object_unref);
-}
-
-/**
- * te_torrent_recheck:
- *
- * Checks all data on disk again; the torrent drops its peers meanwhile.
- */
-void
-te_torrent_recheck (TeTorrent *self)
-{
-  if (self->metainfo == NULL || self->checking)
-    return;
-  if (self->running)
-    stop_running (self, "checking");
-  te_storage_close_files (self->storage);
-  start_check (self);
-}
-
-/**
- * te_torrent_set_save_path:
- * @save_path: an absolute folder that already holds (some of) the data
- *
- * Points the torrent at @save_path without moving anything, then checks
- * the data found there; use [method@Engine.move_storage_async] to move it.
- *
- * Returns: whether the path was taken (it must be absolute)
- */
-gboolean
-te_torrent_set_save_path (TeTorrent   *self,
-                          const char  *save_path,
-                          GError     **error)
-{
-  g_autofree char *canonical = NULL;
-
-  g_return_val_if_fail (TE_IS_TORRENT (self), FALSE);
-  g_return_val_if_fail (save_path != NULL, FALSE);
-
-  if (!g_path_is_absolute (save_path))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not an absolute path", save_path);
-      return FALSE;
-    }
-  canonical = g_canonicalize_filename (save_path, NULL);
-  if (g_strcmp0 (canonical, self->save_path) == 0)
-    return TRUE;
-  if (self->running)
-    stop_running (self, "moving");
-  _te_torrent_set_storage_path (self, canonical);
-  if (self->metainfo)
-    start_check (self);
-  return TRUE;
-}
-
-/**
- * te_torrent_announce_now:
- *
- * Asks the trackers for peers now instead of at their next interval, when
- * the torrent runs.
- */
-void
-te_torrent_announce_now (TeTorrent *self)
-{
-  g_return_if_fail (TE_IS_TORRENT (self));
-
-  if (self->announcer)
-    te_announcer_announce_now (self->announcer);
-}
-
-/* After the files moved: the storage is reopened at the new place. */
-void
-_te_torrent_set_storage_path (TeTorrent  *self,
-                              const char *save_path)
-{
-  g_free (self->save_path);
-  self->save_path = g_strdup (save_path);
-  self->state_serial++;
-  if (self->metainfo)
-    {
-      g_clear_object (&self->storage);
-      self->storage = te_storage_new (self->metainfo, self->save_path, TE_STORAGE_FLAGS_NONE);
-    }
-  g_object_notify (G_OBJECT (self), "save-path");
-}
-
-void
-te_torrent_set_sequential (TeTorrent *self,
-                           gboolean   sequential)
-{
-  self->sequential = sequential;
-  if (self->picker)
-    te_picker_set_sequential (self->picker, sequential);
-}
-
-void
-_te_torrent_priorities_changed (TeTorrent *self)
-{
-  if (self->picker == NULL)
-    return;
-  apply_priorities (self);
-  _te_torrent_update_state (self);
-  for (guint i = 0; i < self->peers->len; i++)
-    {
-      PeerSlot *slot = te_peer_get_owner_data (g_ptr_array_index (self->peers, i));
-      if (slot && slot->handshaken && self->have)
-        _te_torrent_recount_interest (self, slot);
-    }
-}
-
-void
-te_torrent_set_file_priority (TeTorrent  *self,
-                              guint       file_index,
-                              TePriority  priority)
-{
-  g_return_if_fail (priority <= TE_PRIORITY_HIGH);
-  _te_torrent_store_file_priority (self, file_index, priority);
-  _te_torrent_priorities_changed (self);
-}
-
-void
-te_torrent_set_file_wanted (TeTorrent *self,
-                            guint      file_index,
-                            gboolean   wanted)
-{
-  te_torrent_set_file_priority (self, file_index, wanted ? TE_PRIORITY_NORMAL : TE_PRIORITY_SKIP);
-}
-
-void
-te_torrent_set_limits (TeTorrent *self,
-                       guint64    download,
-                       guint64    upload)
-{
-  te_token_bucket_set_rate (&self->down_bucket, download);
-  te_token_bucket_set_rate (&self->up_bucket, upload);
-}
-
-/**
- * te_torrent_get_limits:
- * @download: (out) (optional): bytes/s, 0 when the torrent has no limit of its own
- * @upload: (out) (optional): bytes/s, 0 when the torrent has no limit of its own
- */
-void
-te_torrent_get_limits (TeTorrent *self,
-                       guint64   *download,
-                       guint64   *upload)
-{
-  g_return_if_fail (TE_IS_TORRENT (self));
-
-  if (download)
-    *download = self->down_bucket.rate;
-  if (upload)
-    *upload = self->up_bucket.rate;
-}
-
-/**
- * te_torrent_set_seed_limits:
- * @ratio: stop seeding at this ratio; negative for the engine's setting, 0 for none
- * @seed_time_ms: stop after seeding this long; negative for the engine's setting, 0 for none
- *
- * Raising a limit past what the torrent reached lets a completed torrent
- * seed again when it is started.
- */
-void
-te_torrent_set_seed_limits (TeTorrent *self,
-                            double     ratio,
-                            gint64     seed_time_ms)
-{
-  g_return_if_fail (TE_IS_TORRENT (self));
-
-  if (self->seed_ratio == ratio && self->seed_time_ms == seed_time_ms)
-    return;
-  self->seed_ratio = ratio;
-  self->seed_time_ms = seed_time_ms;
-  self->state_serial++;
-  _te_torrent_update_state (self);
-}
-
-/**
- * te_torrent_get_seed_limits:
- * @ratio: (out) (optional): negative when the engine's setting applies, 0 for none
- * @seed_time_ms: (out) (optional): negative when the engine's setting applies, 0 for none
- */
-void
-te_torrent_get_seed_limits (TeTorrent *self,
-                            double    *ratio,
-                            gint64    *seed_time_ms)
-{
-  g_return_if_fail (TE_IS_TORRENT (self));
-
-  if (ratio)
-    *ratio = self->seed_ratio;
-  if (seed_time_ms)
-    *seed_time_ms = self->seed_time_ms;
-}
-
-gboolean
-te_torrent_get_sequential (TeTorrent *self)
-{
-  g_return_val_if_fail (TE_IS_TORRENT (self), FALSE);
-
-  return self->sequential;
-}
-
-/**
- * te_torrent_set_super_seeding:
- *
- * BEP 16: while seeding, each peer is shown one rare piece at a time instead
- * of the whole bitfield, so a new torrent spreads with little upload. Takes
- * effect for peers that connect afterwards.
- */
-void
-te_torrent_set_super_seeding (TeTorrent *self,
-                              gboolean   enabled)
-{
-  self->super_seeding = enabled;
-}
-
-/**
- * te_torrent_add_peer:
- *
- * A peer to try, as if a tracker had named it (Transmission does not dial
- * loopback peers itself, so tests hand them over this way).
- */
-void
-te_torrent_add_peer (TeTorrent          *self,
-                     GInetSocketAddress *address)
-{
-  _te_torrent_learn_peer (self, address);
-  if (self->state != TE_TORRENT_STATE_PAUSED && self->state != TE_TORRENT_STATE_ERROR
-      && self->state != TE_TORRENT_STATE_CHECKING)
-    _te_torrent_connect_more (self);
 }
