@@ -291,12 +291,7 @@ gboolean  _te_torrent_handle_message     (TeTorrent          *self,
                                           const TeWireMsg    *msg);
 void      _te_torrent_peer_ready         (TeTorrent          *self,
                                           PeerSlot           *slot);
-void      _te_torrent_fill_requests      (TeTorrent          *self,
-                                          PeerSlot           *slot);
-void      _te_torrent_serve              (TeTorrent          *self,
-                                          PeerSlot           *slot);
 void      _te_torrent_announce_pieces    (TeTorrent          *self);
-void      _te_torrent_super_seed_offer   (TeTorrent          *self);
 void      _te_torrent_recount_interest   (TeTorrent          *self,
                                           PeerSlot           *slot);
 void      _te_torrent_update_interest    (TeTorrent          *self,
@@ -305,8 +300,6 @@ void      _te_torrent_check_timeouts     (TeTorrent          *self,
                                           PeerSlot           *slot,
                                           gint64              now);
 void      _te_torrent_slot_free          (gpointer            data);
-void      _te_torrent_cache_clear        (TeTorrent          *self);
-void      _te_buffer_pool_unref          (BufferPool         *pool);
 void      _te_torrent_peer_gone          (TeTorrent          *self,
                                           PeerSlot           *slot);
 
@@ -317,7 +310,26 @@ gboolean  _te_torrent_protocol_error     (TeTorrent          *self,
 gboolean  _te_torrent_peer_is_seed       (TeTorrent          *self,
                                           PeerSlot           *slot);
 
+/* te-torrent-download.c: our requests, piece data, writes */
+void      _te_torrent_fill_requests      (TeTorrent          *self,
+                                          PeerSlot           *slot);
+void      _te_buffer_pool_unref          (BufferPool         *pool);
+gboolean  _te_torrent_take_request       (PeerSlot           *slot,
+                                          guint               piece,
+                                          guint32             begin,
+                                          gint64             *sent_us);
+void      _te_torrent_cancel_request     (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          guint               index);
+gboolean  _te_torrent_handle_piece       (TeTorrent          *self,
+                                          PeerSlot           *slot,
+                                          const TeWireMsg    *msg);
+
 /* te-torrent-upload.c: serving requests and hashes, super-seeding */
+void      _te_torrent_serve              (TeTorrent          *self,
+                                          PeerSlot           *slot);
+void      _te_torrent_super_seed_offer   (TeTorrent          *self);
+void      _te_torrent_cache_clear        (TeTorrent          *self);
 gboolean  _te_torrent_handle_request     (TeTorrent          *self,
                                           PeerSlot           *slot,
                                           const TeWireMsg    *msg);
