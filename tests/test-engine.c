@@ -619,6 +619,47 @@ test_stop_async (void)
   te_test_rm_rf (dir);
 }
 
+/* Seeds with no peers are ticked only now and then; a seeding-time limit
+ * still ends their seeding within a few seconds of it, each on its own. */
+static void
+test_seed_time_limit (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-engine-seed-time");
+  g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
+  g_autoptr(GError) error = NULL;
+  TeTorrent *torrents[6];
+  gint64 limit_at, deadline;
+
+  for (guint i = 0; i < G_N_ELEMENTS (torrents); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%u.bin", i);
+      g_autoptr(TeMetainfo) meta = make_payload (dir, name, 2 * PIECE, 60 + i);
+
+      torrents[i] = te_engine_add_torrent (engine, meta, dir, &error);
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (torrents); i++)
+    te_test_wait_state (torrents[i], TE_TORRENT_STATE_SEEDING);
+  /* Seeding long enough that the ticks treat them as quiet seeds. */
+  te_test_spin (2500);
+  g_assert_cmpuint (count_state (torrents, G_N_ELEMENTS (torrents), TE_TORRENT_STATE_SEEDING),
+                    ==, G_N_ELEMENTS (torrents));
+
+  for (guint i = 0; i < G_N_ELEMENTS (torrents); i++)
+    te_torrent_set_seed_limits (torrents[i], 0, 3000);
+  limit_at = g_get_monotonic_time ();
+  deadline = limit_at + 10 * G_USEC_PER_SEC;
+  while (count_state (torrents, G_N_ELEMENTS (torrents), TE_TORRENT_STATE_COMPLETE) < G_N_ELEMENTS (torrents)
+         && g_get_monotonic_time () < deadline)
+    te_test_spin (100);
+  g_assert_cmpuint (count_state (torrents, G_N_ELEMENTS (torrents), TE_TORRENT_STATE_COMPLETE),
+                    ==, G_N_ELEMENTS (torrents));
+  /* Seeding began before the limit was set: it may end at once, and no later
+   * than a quiet seed's turn after the limit (four seconds). */
+  g_assert_cmpint (g_get_monotonic_time () - limit_at, <, 5 * G_USEC_PER_SEC);
+  te_test_rm_rf (dir);
+}
+
 static void
 count_cb (TeEngine *engine,
           gpointer  user_data)
@@ -743,5 +784,6 @@ main (int   argc,
   g_test_add_func ("/te/engine/runtime-settings", test_runtime_settings);
   g_test_add_func ("/te/engine/engine-gone", test_engine_gone);
   g_test_add_func ("/te/engine/stop-async", test_stop_async);
+  g_test_add_func ("/te/engine/seed-time-limit", test_seed_time_limit);
   return g_test_run ();
 }

@@ -31,6 +31,7 @@ struct _TeEngine
   guint             checks_running;
   guint             tick_id;
   guint             ticks;
+  guint             rounds;         /* of the tick, for quiet seeds' turns */
   TeEngineStats     stats;
   guint64           removed_down;   /* session totals of removed torrents */
   guint64           removed_up;

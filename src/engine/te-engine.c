@@ -319,7 +319,12 @@ te_engine_init (TeEngine *self)
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
-/* One timer for every torrent: an idle torrent costs nothing but a branch. */
+/* One timer for every torrent: a stopped torrent costs nothing but a branch.
+ * A seed with no peers and no traffic has nothing to update but its seeding
+ * time: it is ticked every QUIET_ROUNDS seconds, its turn set by its index so
+ * that each second takes a share of them. */
+#define QUIET_ROUNDS 4
+
 static gboolean
 tick_cb (gpointer user_data)
 {
@@ -334,7 +339,11 @@ tick_cb (gpointer user_data)
 
       if (t->running)
         {
-          _te_torrent_tick (t, now);
+          gboolean quiet = t->state == TE_TORRENT_STATE_SEEDING && t->stats.peers_connected == 0
+                           && t->stats.download_rate == 0 && t->stats.upload_rate == 0;
+
+          if (!quiet || (i + self->rounds) % QUIET_ROUNDS == 0)
+            _te_torrent_tick (t, now);
           s.download_rate += t->stats.download_rate;
           s.upload_rate += t->stats.upload_rate;
           s.peers_connected += t->stats.peers_connected;
@@ -343,6 +352,7 @@ tick_cb (gpointer user_data)
       s.downloaded += t->stats.downloaded;
       s.uploaded += t->stats.uploaded;
     }
+  self->rounds++;
   /* Session totals: a removed torrent's bytes stay counted. */
   s.downloaded += self->removed_down;
   s.uploaded += self->removed_up;
