@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "te-file-state-store.h"
+#include "te-parallel.h"
 
 /* The embedded state store: in one folder, per torrent, <id>.json (the state
  * document), <id>.json.1 … .5 (the previous versions, newest first) and
@@ -26,6 +27,9 @@
  * also writes other dirty data of the filesystem, which is why small batches
  * keep their fsync()s. */
 #define SYNCFS_MIN_FILES 16
+
+/* Saving is background work: the main loop goes first when the cores are busy. */
+#define STORE_NICE 5
 
 struct _TeFileStateStore
 {
@@ -552,6 +556,7 @@ drain (gpointer data,
 {
   TeFileStateStore *self = user_data;
 
+  te_parallel_lower_priority (STORE_NICE);
   for (;;)
     {
       g_autoptr(GPtrArray) saves = g_ptr_array_new ();

@@ -3,6 +3,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "te-parallel.h"
 
 /* Hashing is CPU-bound and pieces are independent: one thread per core, each
@@ -66,6 +73,29 @@ run_worker (gpointer data)
         g_atomic_int_inc (&run->progress->done);
     }
   return NULL;
+}
+
+/**
+ * te_parallel_lower_priority:
+ * @nice: the nice value to take
+ *
+ * Background work (checks, saving state) runs on threads of a lower priority
+ * so that the main loop gets its turn when every core is busy. Once per
+ * thread: a pool's thread keeps it for every job it runs.
+ */
+void
+te_parallel_lower_priority (int nice)
+{
+#ifdef __linux__
+  static GPrivate lowered;
+
+  if (g_private_get (&lowered) != NULL)
+    return;
+  g_private_set (&lowered, GINT_TO_POINTER (1));
+  /* Per thread on Linux. */
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), nice) != 0)
+    g_debug ("Cannot lower the priority of a worker thread: %s", g_strerror (errno));
+#endif
 }
 
 gboolean

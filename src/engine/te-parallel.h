@@ -21,6 +21,7 @@ typedef struct {
 } TeParallelProgress;
 
 guint    te_parallel_n_threads (void);
+void     te_parallel_lower_priority (int nice);
 gboolean te_parallel_run       (guint               n_items,
                                 gsize               scratch_size,
                                 TeParallelFunc      func,

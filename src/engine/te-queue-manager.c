@@ -210,7 +210,7 @@ te_queue_manager_set_priority (TeQueueManager  *self,
 /* Starting or stopping thousands at once (a session restored) is spread
  * over main-loop turns: each evaluation changes torrents for this long at
  * most, then the next one, right after, goes on from the same order. */
-#define EVALUATE_BUDGET_US 8000
+#define EVALUATE_BUDGET_US 4000
 
 static gboolean evaluate_idle (gpointer data);
 

@@ -3,13 +3,7 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <glib/gstdio.h>
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "te-parallel.h"
 #include "te-storage.h"
@@ -60,25 +54,11 @@ run_on_disk_pool (GTask           *task,
 }
 
 static void
-lower_thread_priority (void)
-{
-#ifdef __linux__
-  static GPrivate lowered;
-
-  if (g_private_get (&lowered) != NULL)
-    return;
-  g_private_set (&lowered, GINT_TO_POINTER (1));
-  /* Per thread on Linux; threads the check starts inherit it. */
-  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), CHECK_NICE) != 0)
-    g_debug ("Cannot lower the priority of a check thread: %s", g_strerror (errno));
-#endif
-}
-
-static void
 check_worker (gpointer data,
               gpointer user_data)
 {
-  lower_thread_priority ();
+  /* Threads the check starts inherit it. */
+  te_parallel_lower_priority (CHECK_NICE);
   disk_worker (data, user_data);
 }
 
