@@ -209,6 +209,18 @@ te_test_create_torrent (TeCreator  *creator,
 }
 
 TeMetainfo *
+te_test_make_payload (const char *dir,
+                      const char *name,
+                      gsize       size,
+                      guint32     seed)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  te_test_write_random (path, size, seed);
+  return te_test_make_torrent (path, TE_TORRENT_V1, 16 * 1024);
+}
+
+TeMetainfo *
 te_test_make_torrent (const char       *path,
                       TeTorrentVersion  version,
                       guint32           piece_size)

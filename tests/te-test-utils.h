@@ -41,6 +41,12 @@ GBytes     *te_test_create_torrent (TeCreator   *creator,
 TeMetainfo *te_test_make_torrent   (const char  *path,
                                     TeTorrentVersion version,
                                     guint32      piece_size);
+/* @dir/@name filled with @size pseudo-random bytes from @seed, and a v1
+ * torrent of it with 16 KiB pieces. */
+TeMetainfo *te_test_make_payload   (const char  *dir,
+                                    const char  *name,
+                                    gsize        size,
+                                    guint32      seed);
 
 /* Like g_assert_finalize_object(), for objects that were the source of a GTask
  * run in a thread: the worker drops its reference just after the callback. */

@@ -309,18 +309,6 @@ logged (Recorder   *rec,
   return FALSE;
 }
 
-static TeMetainfo *
-make_payload (const char *dir,
-              const char *name,
-              gsize       size,
-              guint32     seed)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  te_test_write_random (path, size, seed);
-  return te_test_make_torrent (path, TE_TORRENT_V1, PIECE);
-}
-
 /* A magnet downloaded from a second engine on loopback: its metadata, every
  * piece, the states it goes through, completion, and its peer coming and
  * going all reach the engine's listeners. The seeder's side: its data
@@ -331,7 +319,7 @@ test_download (void)
   g_autofree char *dir = te_test_make_tmpdir ("te-engine-signals-download");
   g_autofree char *seed_dir = g_build_filename (dir, "seed", NULL);
   g_autofree char *down_dir = g_build_filename (dir, "down", NULL);
-  g_autoptr(TeMetainfo) meta = make_payload (seed_dir, "payload.bin", 24 * PIECE + 100, 3);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (seed_dir, "payload.bin", 24 * PIECE + 100, 3);
   g_autofree char *hex = te_metainfo_dup_info_hash_hex (meta);
   g_autoptr(TeEngine) seeder = te_test_new_engine (0, 0);
   g_autoptr(TeEngine) leecher = te_test_new_engine (0, 0);
@@ -399,7 +387,7 @@ test_error (void)
   g_autofree char *seed_dir = g_build_filename (dir, "seed", NULL);
   g_autofree char *down_dir = g_build_filename (dir, "down", NULL);
   g_autofree char *path = g_build_filename (seed_dir, "data.bin", NULL);
-  g_autoptr(TeMetainfo) meta = make_payload (seed_dir, "data.bin", 40 * PIECE, 7);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (seed_dir, "data.bin", 40 * PIECE, 7);
   g_autoptr(TeEngine) seeder = te_test_new_engine (3, 0);
   g_autoptr(TeEngine) leecher = te_test_new_engine (3, 0);
   g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
@@ -442,7 +430,7 @@ static void
 test_removed (void)
 {
   g_autofree char *dir = te_test_make_tmpdir ("te-engine-signals-removed");
-  g_autoptr(TeMetainfo) meta = make_payload (dir, "data.bin", 8 * PIECE, 11);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (dir, "data.bin", 8 * PIECE, 11);
   g_autoptr(TeEngine) engine = te_test_new_engine (0, 0);
   g_autoptr(GError) error = NULL;
   g_autoptr(TeTorrent) torrent = NULL;

@@ -25,18 +25,6 @@ local_address (TeEngine *engine)
   return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (lo, te_engine_get_port (engine)));
 }
 
-static TeMetainfo *
-make_payload (const char *dir,
-              const char *name,
-              gsize       size,
-              guint32     seed)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  te_test_write_random (path, size, seed);
-  return te_test_make_torrent (path, TE_TORRENT_V1, PIECE);
-}
-
 static guint
 count_state (TeTorrent      **torrents,
              guint            n,
@@ -70,7 +58,7 @@ test_queue (void)
   for (guint i = 0; i < 5; i++)
     {
       g_autofree char *name = g_strdup_printf ("t%u.bin", i);
-      g_autoptr(TeMetainfo) meta = make_payload (seed_dir, name, 12 * PIECE + i, i + 1);
+      g_autoptr(TeMetainfo) meta = te_test_make_payload (seed_dir, name, 12 * PIECE + i, i + 1);
       TeAddOptions options;
 
       if (i == 3)
@@ -154,7 +142,7 @@ test_deleted_file (void)
   g_autofree char *seed_dir = g_build_filename (dir, "seed", NULL);
   g_autofree char *down_dir = g_build_filename (dir, "down", NULL);
   g_autofree char *path = g_build_filename (seed_dir, "data.bin", NULL);
-  g_autoptr(TeMetainfo) meta = make_payload (seed_dir, "data.bin", 40 * PIECE, 7);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (seed_dir, "data.bin", 40 * PIECE, 7);
   g_autoptr(TeEngine) seeder = te_test_new_engine (3, 0);
   g_autoptr(TeEngine) leecher = te_test_new_engine (3, 0);
   g_autoptr(GInetSocketAddress) addr = NULL;
@@ -257,7 +245,7 @@ test_state_restore (void)
   g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
   g_autofree char *state_dir = g_build_filename (dir, "state", NULL);
   g_autofree char *data = g_build_filename (data_dir, "x.bin", NULL);
-  g_autoptr(TeMetainfo) meta = make_payload (data_dir, "x.bin", 30 * PIECE, 9);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (data_dir, "x.bin", 30 * PIECE, 9);
   g_autofree char *id = te_metainfo_dup_info_hash_hex (meta);
   g_autofree char *json = NULL;
   g_autofree char *problem_id = NULL;
@@ -355,9 +343,9 @@ test_first_save (void)
   g_autofree char *dir = te_test_make_tmpdir ("te-engine-first-save");
   g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
   g_autofree char *state_dir = g_build_filename (dir, "state", NULL);
-  g_autoptr(TeMetainfo) meta_a = make_payload (data_dir, "a.bin", 40 * PIECE, 21);
-  g_autoptr(TeMetainfo) meta_b = make_payload (data_dir, "b.bin", 20 * PIECE, 22);
-  g_autoptr(TeMetainfo) meta_c = make_payload (data_dir, "c.bin", 20 * PIECE, 23);
+  g_autoptr(TeMetainfo) meta_a = te_test_make_payload (data_dir, "a.bin", 40 * PIECE, 21);
+  g_autoptr(TeMetainfo) meta_b = te_test_make_payload (data_dir, "b.bin", 20 * PIECE, 22);
+  g_autoptr(TeMetainfo) meta_c = te_test_make_payload (data_dir, "c.bin", 20 * PIECE, 23);
   g_autofree char *a = te_metainfo_dup_info_hash_hex (meta_a);
   g_autofree char *b = te_metainfo_dup_info_hash_hex (meta_b);
   g_autofree char *c = te_metainfo_dup_info_hash_hex (meta_c);
@@ -438,7 +426,7 @@ test_move_storage (void)
   g_autofree char *to = g_build_filename (dir, "to", NULL);
   g_autofree char *old_path = g_build_filename (from, "m.bin", NULL);
   g_autofree char *new_path = g_build_filename (to, "m.bin", NULL);
-  g_autoptr(TeMetainfo) meta = make_payload (from, "m.bin", 20 * PIECE + 3, 11);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (from, "m.bin", 20 * PIECE + 3, 11);
   g_autoptr(GBytes) original = te_test_read_file (old_path);
   g_autoptr(GBytes) moved = NULL;
   g_autoptr(TeEngine) engine = te_test_new_engine (3, 0);
@@ -494,7 +482,7 @@ test_trackers (void)
 {
   g_autofree char *dir = te_test_make_tmpdir ("te-engine-trackers");
   g_autofree char *state_dir = g_build_filename (dir, "state", NULL);
-  g_autoptr(TeMetainfo) meta = make_payload (dir, "t.bin", 4 * PIECE, 5);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (dir, "t.bin", 4 * PIECE, 5);
   g_autofree char *id = te_metainfo_dup_info_hash_hex (meta);
   g_autoptr(GError) error = NULL;
   Restore r = { 0 };
@@ -557,7 +545,7 @@ static void
 test_engine_gone (void)
 {
   g_autofree char *dir = te_test_make_tmpdir ("te-engine-gone");
-  g_autoptr(TeMetainfo) meta = make_payload (dir, "g.bin", 400 * PIECE, 3);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (dir, "g.bin", 400 * PIECE, 3);
   TeEngine *engine = te_test_new_engine (3, 0);
   g_autoptr(GError) error = NULL;
   g_autoptr(TeTorrent) t = NULL;
@@ -601,7 +589,7 @@ test_stop_async (void)
   for (guint i = 0; i < G_N_ELEMENTS (torrents); i++)
     {
       g_autofree char *name = g_strdup_printf ("s%u.bin", i);
-      g_autoptr(TeMetainfo) meta = make_payload (dir, name, 4 * PIECE, 40 + i);
+      g_autoptr(TeMetainfo) meta = te_test_make_payload (dir, name, 4 * PIECE, 40 + i);
 
       torrents[i] = te_engine_add_torrent (engine, meta, dir, &error);
       g_assert_no_error (error);
@@ -633,7 +621,7 @@ test_seed_time_limit (void)
   for (guint i = 0; i < G_N_ELEMENTS (torrents); i++)
     {
       g_autofree char *name = g_strdup_printf ("t%u.bin", i);
-      g_autoptr(TeMetainfo) meta = make_payload (dir, name, 2 * PIECE, 60 + i);
+      g_autoptr(TeMetainfo) meta = te_test_make_payload (dir, name, 2 * PIECE, 60 + i);
 
       torrents[i] = te_engine_add_torrent (engine, meta, dir, &error);
       g_assert_no_error (error);
@@ -726,7 +714,7 @@ test_restore_order (void)
     for (guint i = 0; i < n; i++)
       {
         g_autofree char *name = g_strdup_printf ("o%03u.bin", i);
-        g_autoptr(TeMetainfo) meta = make_payload (data_dir, name, 1000 + i, 100 + i);
+        g_autoptr(TeMetainfo) meta = te_test_make_payload (data_dir, name, 1000 + i, 100 + i);
         TeTorrent *t = te_engine_add_torrent (engine, meta, data_dir, &error);
 
         g_assert_no_error (error);
