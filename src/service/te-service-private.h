@@ -51,6 +51,7 @@ char         **_te_service_dup_route_names (void);
 
 /* Replies (te-service.c) */
 void     _te_call_pause              (TeCall            *call);
+void     _te_call_unpause            (TeCall            *call);
 void     _te_call_free               (TeCall            *call);
 void     _te_call_reply              (TeCall            *call,
                                       guint              status,
