@@ -103,7 +103,6 @@ restore_one (TeStateManager *self,
   const char *state = member_string (doc, "state");
   const char *magnet = member_string (doc, "magnet");
   JsonArray *files = json_object_get_array_member (doc, "files");
-  g_autofree gboolean *wanted = NULL;
   TeAddOptions options;
   TeQueuePriority priority = TE_QUEUE_PRIORITY_NORMAL;
   TeTorrent *t;

@@ -27,6 +27,8 @@ typedef enum {
 
 /* Bodies nest at most this deep; checked before the JSON parser recurses. */
 #define TE_API_MAX_DEPTH 16
+/* Longest string member a request may have. */
+#define TE_API_MAX_STRING 4096
 /* The largest body any route takes (a .torrent upload); others take less. */
 #define TE_API_MAX_BODY (16 * 1024 * 1024)
 #define TE_API_MAX_SMALL_BODY (1024 * 1024)
@@ -136,6 +138,8 @@ typedef struct {
 #define TE_API_FIELD_NULLABLE(name, type) { name, type, TRUE, FALSE }
 #define TE_API_FIELD_END                  { NULL, 0, FALSE, FALSE }
 
+gboolean  te_api_node_has_type      (JsonNode         *node,
+                                     TeApiType         type);
 gboolean  te_api_check_fields       (JsonObject       *object,
                                      const TeApiField *fields,
                                      GError          **error);
