@@ -304,3 +304,26 @@ te_api_append_string (GString    *out,
     }
   g_string_append_c (out, '"');
 }
+
+/* Appends @len bytes as a string of lowercase hex digits. */
+void
+te_api_append_hex (GString      *out,
+                   const guint8 *bytes,
+                   gsize         len)
+{
+  g_string_append_c (out, '"');
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (out, "%02x", bytes[i]);
+  g_string_append_c (out, '"');
+}
+
+/* Appends a Unix time, or null when there is none (0 or less). */
+void
+te_api_append_time (GString *out,
+                    gint64   t)
+{
+  if (t > 0)
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, t);
+  else
+    g_string_append (out, "null");
+}

@@ -150,5 +150,10 @@ gboolean  te_api_get_uint           (JsonObject       *object,
                                      GError          **error);
 void      te_api_append_string      (GString          *out,
                                      const char       *s);
+void      te_api_append_hex         (GString          *out,
+                                     const guint8     *bytes,
+                                     gsize             len);
+void      te_api_append_time        (GString          *out,
+                                     gint64            t);
 
 G_END_DECLS
