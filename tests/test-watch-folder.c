@@ -4,6 +4,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "te-file-state-store.h"
 #include "te-test-utils.h"
 #include "te-watch-folder.h"
 
@@ -54,7 +55,8 @@ wait_idle (TeWatchFolder *watch)
     }
 }
 
-static void
+/* Returns the torrent's id. */
+static char *
 write_torrent (const char *data_dir,
                const char *watch_dir,
                guint       i)
@@ -71,6 +73,7 @@ write_torrent (const char *data_dir,
   bytes = te_metainfo_get_torrent_bytes (meta);
   g_assert_true (g_file_set_contents (tpath, g_bytes_get_data (bytes, NULL),
                                       g_bytes_get_size (bytes), NULL));
+  return te_metainfo_dup_info_hash_hex (meta);
 }
 
 static gboolean
@@ -100,7 +103,7 @@ test_watch (void)
   g_assert_cmpint (g_mkdir_with_parents (watch_dir, 0755), ==, 0);
   /* Already there when the watch starts: more than one batch, one broken file. */
   for (guint i = 0; i < N_TORRENTS; i++)
-    write_torrent (data_dir, watch_dir, i);
+    g_free (write_torrent (data_dir, watch_dir, i));
   g_assert_true (g_file_set_contents (bad, "d4:infod4:name", -1, NULL));
 
   watch = te_watch_folder_new (engine, watch_dir, &error);
@@ -141,11 +144,69 @@ test_watch (void)
   te_test_rm_rf (dir);
 }
 
+/* With a state manager, a file is marked added only once its torrent's state
+ * is on disk: at no moment is there a *.added file without the state that
+ * brings its torrent back after a crash. */
+static void
+test_after_save (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-watch-save");
+  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+  g_autofree char *watch_dir = g_build_filename (dir, "watch", NULL);
+  g_autofree char *state_dir = g_build_filename (dir, "state", NULL);
+  g_autoptr(TeEngine) engine = te_test_new_engine (0, 0);
+  g_autoptr(TeFileStateStore) store = te_file_state_store_new (state_dir);
+  g_autoptr(TeStateManager) manager = te_state_manager_new (engine, TE_STATE_STORE (store));
+  g_autoptr(TeWatchFolder) watch = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint marked = 0, seen_waiting = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (watch_dir, 0755), ==, 0);
+  for (guint i = 0; i < 40; i++)
+    g_ptr_array_add (ids, write_torrent (data_dir, watch_dir, i));
+  watch = te_watch_folder_new (engine, watch_dir, &error);
+  g_assert_no_error (error);
+  te_watch_folder_set_state_manager (watch, manager);
+
+  while (marked < ids->len)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+      marked = 0;
+      for (guint i = 0; i < ids->len; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("t%03u.torrent.added", i);
+          g_autofree char *json = g_strconcat (g_ptr_array_index (ids, i), ".json", NULL);
+          gboolean added = te_engine_find_torrent (engine, g_ptr_array_index (ids, i)) != NULL;
+
+          if (exists (watch_dir, name))
+            {
+              g_assert_true (exists (state_dir, json));
+              marked++;
+            }
+          else if (added && !exists (state_dir, json))
+            seen_waiting++;
+        }
+    }
+  /* The wait was real: torrents were in the engine, their files not yet marked. */
+  g_assert_cmpuint (seen_waiting, >, 0);
+  wait_idle (watch);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (engine)), ==, ids->len);
+
+  g_clear_object (&watch);
+  g_clear_object (&manager);
+  te_engine_stop (engine);
+  te_test_rm_rf (dir);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/watch-folder/adds-and-marks", test_watch);
+  g_test_add_func ("/watch-folder/marks-after-save", test_after_save);
   return g_test_run ();
 }

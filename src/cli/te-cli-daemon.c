@@ -438,7 +438,11 @@ restored_cb (GObject      *source,
       if (d->watch == NULL)
         g_warning (_("Cannot watch %s: %s"), d->watch_dir, error->message);
       else
-        g_signal_connect (d->watch, "failed", G_CALLBACK (watch_failed_cb), d);
+        {
+          /* A file is renamed once its torrent's state is saved. */
+          te_watch_folder_set_state_manager (d->watch, d->state);
+          g_signal_connect (d->watch, "failed", G_CALLBACK (watch_failed_cb), d);
+        }
     }
 }
 

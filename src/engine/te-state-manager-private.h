@@ -19,6 +19,7 @@ typedef struct {
   guint64         saved_down;
   guint64         saved_up;
   gboolean        ever_saved;
+  gboolean        landed;        /* a save reached the store */
   gboolean        torrent_saved;
   gboolean        in_flight;
   gboolean        again;

@@ -349,6 +349,8 @@ saved_cb (GObject      *source,
       g_warning ("Cannot save the state of %s: %s", e->id, error->message);
       g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, e->id, error);
     }
+  else
+    e->landed = TRUE;
   e->in_flight = FALSE;
   self->in_flight--;
   if (e->again)
@@ -389,6 +391,8 @@ _te_state_manager_mark_saved (Entry *e,
 
   e->saved_hash = hash;
   e->ever_saved = TRUE;
+  /* What the store has already (restored, or saved before). */
+  e->landed = TRUE;
   e->saved_serial = t->state_serial;
   e->saved_pieces = t->have ? te_bitfield_count (t->have) : 0;
   e->saved_down = t->stats.downloaded;
@@ -703,6 +707,24 @@ TeStateStore *
 te_state_manager_get_store (TeStateManager *self)
 {
   return self->store;
+}
+
+/**
+ * te_state_manager_is_saved:
+ *
+ * Whether @torrent's state is in the store, so a restart brings it back. A
+ * torrent the manager does not keep (removed, or restored and saved before)
+ * counts as saved: there is nothing to wait for.
+ */
+gboolean
+te_state_manager_is_saved (TeStateManager *self,
+                           TeTorrent      *torrent)
+{
+  Entry *e;
+
+  g_return_val_if_fail (TE_IS_STATE_MANAGER (self), FALSE);
+  e = g_hash_table_lookup (self->entries, torrent);
+  return e == NULL || e->landed;
 }
 
 /**

@@ -9,19 +9,23 @@
 
 #include "te-magnet.h"
 #include "te-metainfo.h"
+#include "te-state-manager.h"
 #include "te-torrent.h"
 #include "te-watch-folder.h"
 
 /* Adds the .torrent files (and .magnet files holding a link) dropped into a
  * folder, then renames each to *.added or *.invalid. Thousands may arrive at
  * once: a worker lists, reads and parses them a batch at a time, and the main
- * loop adds a batch in slices of a few milliseconds, so it never stalls. */
+ * loop adds a batch in slices of a few milliseconds, so it never stalls. With
+ * a state manager, a file is renamed only once its torrent's state is saved:
+ * after a crash before that, the file is still there to be added again. */
 
 #define BATCH_FILES     64
 #define BATCH_BYTES     (16 * 1024 * 1024)
 #define SLICE_US        4000
 #define DEBOUNCE_MS     200
 #define MAX_MAGNET_FILE (64 * 1024)
+#define SAVED_POLL_MS   500
 
 struct _TeWatchFolder
 {
@@ -39,6 +43,10 @@ struct _TeWatchFolder
   guint          next_name;
   GPtrArray     *batch;         /* Item, read and parsed, being added */
   GPtrArray     *done;          /* Item, added or refused, to rename */
+  TeStateManager *state;        /* nullable */
+  GPtrArray     *waiting;       /* Item, added, its state not saved yet */
+  guint          wait_id;
+  gboolean       round_running; /* a worker round is out */
 };
 
 enum {
@@ -62,6 +70,7 @@ typedef struct {
   char       *path;
   TeMetainfo *metainfo;
   char       *magnet;
+  TeTorrent  *torrent;          /* added from it, until its state is saved */
   GError     *error;
   const char *suffix;           /* ".added" or ".invalid", once handled */
 } Item;
@@ -74,6 +83,7 @@ item_free (gpointer data)
   g_free (item->path);
   g_clear_object (&item->metainfo);
   g_free (item->magnet);
+  g_clear_object (&item->torrent);
   g_clear_error (&item->error);
   g_free (item);
 }
@@ -83,6 +93,7 @@ typedef struct {
   char      *dir;
   GPtrArray *renames;           /* Item */
   GPtrArray *names;             /* NULL: list the folder first */
+  GHashTable *skip;             /* names added, waiting for their state */
   guint      next_name;
   GPtrArray *batch;             /* Item */
 } Round;
@@ -96,6 +107,7 @@ round_free (gpointer data)
   g_clear_pointer (&r->renames, g_ptr_array_unref);
   g_clear_pointer (&r->names, g_ptr_array_unref);
   g_clear_pointer (&r->batch, g_ptr_array_unref);
+  g_clear_pointer (&r->skip, g_hash_table_unref);
   g_free (r);
 }
 
@@ -114,6 +126,7 @@ compare_names (gconstpointer a,
 
 static GPtrArray *
 list_folder (const char  *dir,
+             GHashTable  *skip,
              GError     **error)
 {
   g_autoptr(GDir) d = g_dir_open (dir, 0, error);
@@ -124,7 +137,7 @@ list_folder (const char  *dir,
     return NULL;
   names = g_ptr_array_new_with_free_func (g_free);
   while ((name = g_dir_read_name (d)) != NULL)
-    if (wanted_name (name))
+    if (wanted_name (name) && !g_hash_table_contains (skip, name))
       g_ptr_array_add (names, g_strdup (name));
   /* Oldest names first is what people expect of numbered downloads. */
   g_ptr_array_sort (names, compare_names);
@@ -184,7 +197,7 @@ round_thread (GTask        *task,
     }
   if (r->names == NULL)
     {
-      r->names = list_folder (r->dir, &error);
+      r->names = list_folder (r->dir, r->skip, &error);
       if (r->names == NULL)
         {
           g_task_return_error (task, error);
@@ -204,12 +217,15 @@ static void
 finish_scan (TeWatchFolder *self)
 {
   g_clear_pointer (&self->names, g_ptr_array_unref);
-  if (self->rescan)
+  if (self->rescan || self->done->len > 0)
     {
       self->rescan = FALSE;
       start_round (self);
       return;
     }
+  /* Still busy until the files waiting for their state are renamed. */
+  if (self->waiting->len > 0)
+    return;
   self->busy = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
@@ -232,11 +248,39 @@ add_item (TeWatchFolder *self,
         item->error = g_steal_pointer (&error);
     }
   g_clear_object (&item->metainfo);
+  if (torrent != NULL)
+    item->torrent = g_object_ref (torrent);
   item->suffix = item->error ? ".invalid" : ".added";
   if (item->error)
     g_signal_emit (self, signals[SIGNAL_FAILED], 0, item->path, item->error);
   else
     g_signal_emit (self, signals[SIGNAL_ADDED], 0, item->path, torrent);
+}
+
+/* Files whose torrents' state is saved now go to be renamed. */
+static gboolean
+saved_poll_cb (gpointer data)
+{
+  TeWatchFolder *self = data;
+  guint moved = 0;
+
+  for (guint i = self->waiting->len; i > 0; i--)
+    {
+      Item *item = g_ptr_array_index (self->waiting, i - 1);
+
+      if (self->state && !te_state_manager_is_saved (self->state, item->torrent))
+        continue;
+      g_clear_object (&item->torrent);
+      g_ptr_array_add (self->done, g_ptr_array_steal_index (self->waiting, i - 1));
+      moved++;
+    }
+  /* A scan going on renames them with its next round. */
+  if (moved > 0 && self->add_id == 0 && !self->round_running)
+    start_round (self);
+  if (self->waiting->len > 0)
+    return G_SOURCE_CONTINUE;
+  self->wait_id = 0;
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -250,7 +294,14 @@ add_slice_cb (gpointer data)
       Item *item = g_ptr_array_steal_index (self->batch, 0);
 
       add_item (self, item);
-      g_ptr_array_add (self->done, item);
+      if (item->torrent && self->state && !te_state_manager_is_saved (self->state, item->torrent))
+        {
+          g_ptr_array_add (self->waiting, item);
+          if (self->wait_id == 0)
+            self->wait_id = g_timeout_add (SAVED_POLL_MS, saved_poll_cb, self);
+        }
+      else
+        g_ptr_array_add (self->done, item);
       if (g_get_monotonic_time () >= end && self->batch->len > 0)
         return G_SOURCE_CONTINUE;
     }
@@ -276,11 +327,13 @@ round_done_cb (GObject      *source,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       self = TE_WATCH_FOLDER (user_data);
+      self->round_running = FALSE;
       g_warning ("Cannot read the watch folder %s: %s", self->path, error->message);
       finish_scan (self);
       return;
     }
   self = TE_WATCH_FOLDER (user_data);
+  self->round_running = FALSE;
   self->names = g_steal_pointer (&r->names);
   self->next_name = r->next_name;
   if (r->batch->len == 0)
@@ -306,6 +359,10 @@ start_round (TeWatchFolder *self)
   r->next_name = self->next_name;
   if (r->names == NULL)
     r->next_name = 0;
+  r->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < self->waiting->len; i++)
+    g_hash_table_add (r->skip, g_path_get_basename (((Item *) g_ptr_array_index (self->waiting, i))->path));
+  self->round_running = TRUE;
   g_task_set_task_data (task, r, round_free);
   g_task_run_in_thread (task, round_thread);
 }
@@ -316,13 +373,16 @@ debounce_cb (gpointer data)
   TeWatchFolder *self = data;
 
   self->debounce_id = 0;
-  if (self->busy)
+  if (self->round_running || self->add_id != 0)
     {
       self->rescan = TRUE;
       return G_SOURCE_REMOVE;
     }
-  self->busy = TRUE;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  if (!self->busy)
+    {
+      self->busy = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+    }
   start_round (self);
   return G_SOURCE_REMOVE;
 }
@@ -357,6 +417,8 @@ te_watch_folder_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   g_clear_handle_id (&self->add_id, g_source_remove);
+  g_clear_handle_id (&self->wait_id, g_source_remove);
+  g_clear_object (&self->state);
   if (self->monitor)
     g_signal_handlers_disconnect_by_data (self->monitor, self);
   g_clear_object (&self->monitor);
@@ -373,6 +435,7 @@ te_watch_folder_finalize (GObject *object)
   g_clear_pointer (&self->names, g_ptr_array_unref);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_clear_pointer (&self->done, g_ptr_array_unref);
+  g_clear_pointer (&self->waiting, g_ptr_array_unref);
   g_free (self->path);
   G_OBJECT_CLASS (te_watch_folder_parent_class)->finalize (object);
 }
@@ -437,6 +500,7 @@ te_watch_folder_init (TeWatchFolder *self)
 {
   self->cancellable = g_cancellable_new ();
   self->done = g_ptr_array_new_with_free_func (item_free);
+  self->waiting = g_ptr_array_new_with_free_func (item_free);
 }
 
 /**
@@ -484,6 +548,22 @@ te_watch_folder_get_path (TeWatchFolder *self)
 {
   g_return_val_if_fail (TE_IS_WATCH_FOLDER (self), NULL);
   return self->path;
+}
+
+/**
+ * te_watch_folder_set_state_manager:
+ * @manager: (nullable): the manager saving the engine's torrents
+ *
+ * From now on, a file is renamed to *.added only once the state of the
+ * torrent it added is saved by @manager: a crash in between leaves the file
+ * to be added again at the next start.
+ */
+void
+te_watch_folder_set_state_manager (TeWatchFolder  *self,
+                                   TeStateManager *manager)
+{
+  g_return_if_fail (TE_IS_WATCH_FOLDER (self));
+  g_set_object (&self->state, manager);
 }
 
 /**

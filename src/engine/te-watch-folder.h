@@ -2,6 +2,7 @@
 #pragma once
 
 #include "te-engine.h"
+#include "te-state-manager.h"
 
 G_BEGIN_DECLS
 
@@ -13,5 +14,7 @@ TeWatchFolder *te_watch_folder_new      (TeEngine       *engine,
                                          GError        **error);
 const char    *te_watch_folder_get_path (TeWatchFolder  *self);
 gboolean       te_watch_folder_is_busy  (TeWatchFolder  *self);
+void           te_watch_folder_set_state_manager (TeWatchFolder  *self,
+                                                  TeStateManager *manager);
 
 G_END_DECLS
