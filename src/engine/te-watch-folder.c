@@ -271,7 +271,7 @@ saved_poll_cb (gpointer data)
       if (self->state && !te_state_manager_is_saved (self->state, item->torrent))
         continue;
       g_clear_object (&item->torrent);
-      g_ptr_array_add (self->done, g_ptr_array_steal_index (self->waiting, i - 1));
+      g_ptr_array_add (self->done, g_ptr_array_steal_index_fast (self->waiting, i - 1));
       moved++;
     }
   /* A scan going on renames them with its next round. */
@@ -358,10 +358,13 @@ start_round (TeWatchFolder *self)
   r->names = g_steal_pointer (&self->names);
   r->next_name = self->next_name;
   if (r->names == NULL)
-    r->next_name = 0;
-  r->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  for (guint i = 0; i < self->waiting->len; i++)
-    g_hash_table_add (r->skip, g_path_get_basename (((Item *) g_ptr_array_index (self->waiting, i))->path));
+    {
+      /* A new listing: files waiting for their state are not news. */
+      r->next_name = 0;
+      r->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      for (guint i = 0; i < self->waiting->len; i++)
+        g_hash_table_add (r->skip, g_path_get_basename (((Item *) g_ptr_array_index (self->waiting, i))->path));
+    }
   self->round_running = TRUE;
   g_task_set_task_data (task, r, round_free);
   g_task_run_in_thread (task, round_thread);
