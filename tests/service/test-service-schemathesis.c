@@ -13,6 +13,7 @@
 
 typedef struct {
   gboolean  done;
+  char     *output;
   GError   *error;
 } Wait;
 
@@ -23,7 +24,10 @@ exited_cb (GObject      *source,
 {
   Wait *w = user_data;
 
-  g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &w->error);
+  if (g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &w->output, NULL, &w->error)
+      && !g_subprocess_get_successful (G_SUBPROCESS (source)))
+    g_set_error (&w->error, G_SPAWN_EXIT_ERROR, g_subprocess_get_exit_status (G_SUBPROCESS (source)),
+                 "schemathesis found problems (its report is above)");
   w->done = TRUE;
 }
 
@@ -36,7 +40,9 @@ test_schemathesis (SvcFixture    *f,
   g_autofree char *token = svc_login (f);
   g_autofree char *header = g_strconcat ("Authorization: Bearer ", token, NULL);
   g_autofree char *url = g_strconcat (f->base, "/api/v1/openapi.json", NULL);
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  /* Its report goes into the TAP stream as comments. */
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                                       | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *cwd = te_test_make_tmpdir ("schemathesis");
@@ -58,9 +64,18 @@ test_schemathesis (SvcFixture    *f,
                                       "--no-color",
                                       NULL);
   g_assert_no_error (error);
-  g_subprocess_wait_check_async (proc, NULL, exited_cb, &w);
+  g_subprocess_communicate_utf8_async (proc, NULL, NULL, exited_cb, &w);
   /* The server runs on this thread: keep serving while it tests. */
   te_test_wait_for (&w.done);
+  if (w.output)
+    {
+      g_auto(GStrv) lines = g_strsplit (w.output, "\n", -1);
+
+      for (guint i = 0; lines[i]; i++)
+        if (*lines[i])
+          g_test_message ("%s", lines[i]);
+      g_free (w.output);
+    }
   g_assert_no_error (w.error);
   g_assert_cmpuint (svc_request (f, "GET", "/api/health", NULL, NULL, NULL, NULL), ==, 200);
   te_test_rm_rf (cwd);
