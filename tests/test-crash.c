@@ -13,6 +13,7 @@
 #include "te-engine.h"
 #include "te-test-utils.h"
 #include "te-torrent.h"
+#include "crash-relay.h"
 
 /* The daemon (torrentedge-cli daemon, a child process) downloads from an
  * in-process seeder and is killed with SIGKILL at three random points; each
@@ -25,16 +26,9 @@
  * and records which pieces went out in which run: a piece the daemon had
  * recorded, sent again after a restart, fails the test. */
 
-#define PIECE         (256 * 1024)
-#define N_PIECES      96
-#define BF_LEN        (N_PIECES / 8)
-#define N_KILLS       3
-#define N_RUNS        (N_KILLS + 1)
 #define UPLOAD_LIMIT  (3 * 1024 * 1024)   /* about 8 s for the whole download */
 #define WAIT_S        60
 #define FINISH_S      120
-#define HANDSHAKE_LEN 68
-#define MSG_PIECE     7
 
 /* Waiting, always with a time limit */
 
@@ -117,302 +111,6 @@ bits_list (const guint8 *bits)
     if (bits[p / 8] & (0x80 >> (p % 8)))
       g_string_append_printf (s, "%s%u", s->len ? " " : "", p);
   return g_string_free (s, FALSE);
-}
-
-/* The tracker: the relay's address for the daemon, nobody for the seeder. */
-
-typedef struct {
-  SoupServer *server;
-  char       *url;
-  guint16     seeder_port;
-  guint16     relay_port;
-  guint       n_answered;
-} Tracker;
-
-static guint16
-query_port (const char *query)
-{
-  g_auto(GStrv) params = g_strsplit (query ? query : "", "&", -1);
-
-  for (guint i = 0; params[i]; i++)
-    if (g_str_has_prefix (params[i], "port="))
-      return (guint16) g_ascii_strtoull (params[i] + 5, NULL, 10);
-  return 0;
-}
-
-static void
-announce_cb (SoupServer        *server,
-             SoupServerMessage *msg,
-             const char        *path,
-             GHashTable        *query,
-             gpointer           user_data)
-{
-  Tracker *t = user_data;
-  guint16 port = query_port (g_uri_get_query (soup_server_message_get_uri (msg)));
-  g_autoptr(GString) body = g_string_new ("d8:intervali1800e5:peers");
-
-  if (port != 0 && port != t->seeder_port && t->relay_port != 0)
-    {
-      const guint8 peer[6] = { 127, 0, 0, 1, t->relay_port >> 8, t->relay_port & 0xff };
-
-      g_string_append (body, "6:");
-      g_string_append_len (body, (const char *) peer, sizeof peer);
-      t->n_answered++;
-    }
-  else
-    g_string_append (body, "0:");
-  g_string_append_c (body, 'e');
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, body->str, body->len);
-}
-
-static void
-tracker_start (Tracker *t)
-{
-  g_autoptr(GError) error = NULL;
-  GSList *uris;
-
-  t->server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (t->server, "/announce", announce_cb, t, NULL);
-  soup_server_listen_local (t->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (t->server);
-  g_assert_nonnull (uris);
-  t->url = g_strdup_printf ("http://127.0.0.1:%d/announce", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-}
-
-static void
-tracker_stop (Tracker *t)
-{
-  soup_server_disconnect (t->server);
-  g_clear_object (&t->server);
-  g_clear_pointer (&t->url, g_free);
-}
-
-/* The relay: daemon ⇄ seeder, reading the seeder's PIECE messages. */
-
-typedef struct {
-  GSocketService *service;
-  GSocketClient  *client;
-  GSocketAddress *seeder;
-  guint16         port;
-  guint           run;                  /* the daemon run new connections belong to */
-  guint           n_links;
-  guint           n_accepted[N_RUNS];
-  guint8          sent[N_RUNS][BF_LEN]; /* pieces the seeder sent blocks of */
-  guint64         payload[N_RUNS];      /* block bytes it sent */
-} Relay;
-
-typedef struct {
-  Relay             *relay;
-  guint              run;
-  GSocketConnection *down;              /* the daemon's */
-  GSocketConnection *up;                /* to the seeder */
-  GCancellable      *cancellable;
-  GByteArray        *pending;           /* seeder → daemon bytes not parsed yet */
-  GBytes            *writing;
-  gboolean           handshaken;
-  guint              directions;        /* still running */
-} Link;
-
-static guint32
-rd32 (const guint8 *p)
-{
-  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
-}
-
-static void
-link_free (Link *link)
-{
-  g_io_stream_close (G_IO_STREAM (link->down), NULL, NULL);
-  if (link->up)
-    g_io_stream_close (G_IO_STREAM (link->up), NULL, NULL);
-  g_clear_object (&link->down);
-  g_clear_object (&link->up);
-  g_clear_object (&link->cancellable);
-  g_byte_array_unref (link->pending);
-  g_clear_pointer (&link->writing, g_bytes_unref);
-  link->relay->n_links--;
-  g_free (link);
-}
-
-/* One side hung up: hang up the other, and stop both directions. */
-static void
-link_direction_done (Link *link)
-{
-  g_cancellable_cancel (link->cancellable);
-  g_socket_shutdown (g_socket_connection_get_socket (link->down), TRUE, TRUE, NULL);
-  g_socket_shutdown (g_socket_connection_get_socket (link->up), TRUE, TRUE, NULL);
-  if (--link->directions == 0)
-    link_free (link);
-}
-
-static void
-link_parse (Link   *link,
-            GBytes *bytes)
-{
-  Relay *relay = link->relay;
-  GByteArray *p = link->pending;
-  gsize size;
-  const guint8 *data = g_bytes_get_data (bytes, &size);
-
-  g_byte_array_append (p, data, size);
-  if (!link->handshaken)
-    {
-      if (p->len < HANDSHAKE_LEN)
-        return;
-      g_assert_cmpuint (p->data[0], ==, 19);
-      g_byte_array_remove_range (p, 0, HANDSHAKE_LEN);
-      link->handshaken = TRUE;
-    }
-  while (p->len >= 4)
-    {
-      guint32 len = rd32 (p->data);
-
-      g_assert_cmpuint (len, <=, 2 * 1024 * 1024);
-      if (p->len - 4 < len)
-        break;
-      if (len >= 9 && p->data[4] == MSG_PIECE)
-        {
-          guint32 index = rd32 (p->data + 5);
-
-          g_assert_cmpuint (index, <, N_PIECES);
-          relay->sent[link->run][index / 8] |= 0x80 >> (index % 8);
-          relay->payload[link->run] += len - 9;
-        }
-      g_byte_array_remove_range (p, 0, 4 + len);
-    }
-}
-
-static void link_read (Link *link);
-
-static void
-written_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  Link *link = user_data;
-
-  g_clear_pointer (&link->writing, g_bytes_unref);
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
-    link_direction_done (link);
-  else
-    link_read (link);
-}
-
-static void
-read_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Link *link = user_data;
-  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
-
-  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
-    {
-      link_direction_done (link);
-      return;
-    }
-  link_parse (link, bytes);
-  link->writing = g_bytes_ref (bytes);
-  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (link->down)),
-                                   g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                                   G_PRIORITY_DEFAULT, link->cancellable, written_cb, link);
-}
-
-static void
-link_read (Link *link)
-{
-  g_input_stream_read_bytes_async (g_io_stream_get_input_stream (G_IO_STREAM (link->up)),
-                                   64 * 1024, G_PRIORITY_DEFAULT, link->cancellable,
-                                   read_cb, link);
-}
-
-static void
-spliced_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, NULL);
-  link_direction_done (user_data);
-}
-
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Link *link = user_data;
-
-  link->up = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, NULL);
-  if (link->up == NULL)
-    {
-      link_free (link);
-      return;
-    }
-  link->directions = 2;
-  g_output_stream_splice_async (g_io_stream_get_output_stream (G_IO_STREAM (link->up)),
-                                g_io_stream_get_input_stream (G_IO_STREAM (link->down)),
-                                G_OUTPUT_STREAM_SPLICE_NONE, G_PRIORITY_DEFAULT,
-                                link->cancellable, spliced_cb, link);
-  link_read (link);
-}
-
-static gboolean
-incoming_cb (GSocketService    *service,
-             GSocketConnection *connection,
-             GObject           *source_object,
-             gpointer           user_data)
-{
-  Relay *relay = user_data;
-  Link *link = g_new0 (Link, 1);
-
-  link->relay = relay;
-  link->run = relay->run;
-  link->down = g_object_ref (connection);
-  link->cancellable = g_cancellable_new ();
-  link->pending = g_byte_array_new ();
-  relay->n_links++;
-  relay->n_accepted[relay->run]++;
-  g_socket_client_connect_async (relay->client, G_SOCKET_CONNECTABLE (relay->seeder),
-                                 link->cancellable, connected_cb, link);
-  return TRUE;
-}
-
-static void
-relay_start (Relay   *relay,
-             guint16  seeder_port)
-{
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  relay->seeder = g_inet_socket_address_new (lo, seeder_port);
-  relay->client = g_socket_client_new ();
-  relay->service = g_socket_service_new ();
-  g_socket_listener_add_address (G_SOCKET_LISTENER (relay->service), any, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
-  g_assert_no_error (error);
-  relay->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_signal_connect (relay->service, "incoming", G_CALLBACK (incoming_cb), relay);
-}
-
-static gboolean
-relay_idle (gpointer data)
-{
-  return ((Relay *) data)->n_links == 0;
-}
-
-static void
-relay_stop (Relay *relay)
-{
-  g_socket_service_stop (relay->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (relay->service));
-  g_clear_object (&relay->service);
-  g_clear_object (&relay->client);
-  g_clear_object (&relay->seeder);
 }
 
 /* The daemon */
@@ -709,7 +407,7 @@ test_sigkill_resume (void)
   g_assert_cmpint (g_mkdir_with_parents (c.watch_dir, 0755), ==, 0);
 
   te_test_write_random (payload, (gsize) N_PIECES * PIECE, 0x5eed);
-  tracker_start (&c.tracker);
+  crash_tracker_start (&c.tracker);
   meta = make_torrent (payload, c.tracker.url);
   g_assert_cmpuint (te_metainfo_get_n_pieces (meta), ==, N_PIECES);
   c.id = te_metainfo_dup_info_hash_hex (meta);
@@ -722,7 +420,7 @@ test_sigkill_resume (void)
   g_assert_no_error (error);
   te_test_wait_state (seeder, TE_TORRENT_STATE_SEEDING);
 
-  relay_start (&c.relay, te_engine_get_port (engine));
+  crash_relay_start (&c.relay, te_engine_get_port (engine));
   c.tracker.seeder_port = te_engine_get_port (engine);
   c.tracker.relay_port = c.relay.port;
   c.daemon_port = free_port ();
@@ -793,7 +491,7 @@ test_sigkill_resume (void)
       daemon_free (d);
 
       /* The seeder has seen the connections go. */
-      wait_until (relay_idle, &c.relay, WAIT_S, "the relay's connections to close");
+      wait_until (crash_relay_idle, &c.relay, WAIT_S, "the relay's connections to close");
       spin (200);
       te_torrent_get_stats (seeder, &s);
       up_end = s.uploaded;
@@ -855,8 +553,8 @@ test_sigkill_resume (void)
 
   te_engine_stop (engine);
   te_test_finalize_object (engine);
-  relay_stop (&c.relay);
-  tracker_stop (&c.tracker);
+  crash_relay_stop (&c.relay);
+  crash_tracker_stop (&c.tracker);
   g_source_remove (wake);
   te_test_rm_rf (c.dir);
   g_free (c.dir);
