@@ -24,12 +24,15 @@ typedef struct {
   GTaskThreadFunc  func;
 } DiskJob;
 
+/* @user_data is the nice value the pool's threads take, 0 to keep theirs. */
 static void
-disk_worker (gpointer data,
+pool_worker (gpointer data,
              gpointer user_data)
 {
   DiskJob *job = data;
 
+  if (GPOINTER_TO_INT (user_data) != 0)
+    te_parallel_lower_priority (GPOINTER_TO_INT (user_data));
   job->func (job->task, g_task_get_source_object (job->task), g_task_get_task_data (job->task),
              g_task_get_cancellable (job->task));
   g_object_unref (job->task);
@@ -37,47 +40,41 @@ disk_worker (gpointer data,
 }
 
 static void
+run_on_pool (GThreadPool     **pool,
+             guint             threads,
+             int               nice,
+             GTask            *task,
+             GTaskThreadFunc   func)
+{
+  DiskJob *job;
+
+  if (g_once_init_enter (pool))
+    g_once_init_leave (pool, g_thread_pool_new (pool_worker, GINT_TO_POINTER (nice), (gint) threads,
+                                                FALSE, NULL));
+  job = g_new0 (DiskJob, 1);
+  job->task = g_object_ref (task);
+  job->func = func;
+  g_thread_pool_push (*pool, job, NULL);
+}
+
+static void
 run_on_disk_pool (GTask           *task,
                   GTaskThreadFunc  func)
 {
   static GThreadPool *pool;
-  DiskJob *job;
 
-  if (g_once_init_enter (&pool))
-    g_once_init_leave (&pool, g_thread_pool_new (disk_worker, NULL,
-                                                 (gint) MAX (2, g_get_num_processors ()),
-                                                 FALSE, NULL));
-  job = g_new0 (DiskJob, 1);
-  job->task = g_object_ref (task);
-  job->func = func;
-  g_thread_pool_push (pool, job, NULL);
+  run_on_pool (&pool, MAX (2, te_parallel_n_threads ()), 0, task, func);
 }
 
-static void
-check_worker (gpointer data,
-              gpointer user_data)
-{
-  /* Threads the check starts inherit it. */
-  te_parallel_lower_priority (CHECK_NICE);
-  disk_worker (data, user_data);
-}
-
+/* Threads a check starts inherit its priority. */
 static void
 run_on_check_pool (GTask           *task,
                    GTaskThreadFunc  func)
 {
   static GThreadPool *pool;
-  DiskJob *job;
 
-  if (g_once_init_enter (&pool))
-    g_once_init_leave (&pool, g_thread_pool_new (check_worker, NULL,
-                                                 (gint) (MAX (2, te_parallel_n_threads ())
-                                                         * CHECK_THREADS_PER_CORE),
-                                                 FALSE, NULL));
-  job = g_new0 (DiskJob, 1);
-  job->task = g_object_ref (task);
-  job->func = func;
-  g_thread_pool_push (pool, job, NULL);
+  run_on_pool (&pool, MAX (2, te_parallel_n_threads ()) * CHECK_THREADS_PER_CORE, CHECK_NICE,
+               task, func);
 }
 
 typedef struct {

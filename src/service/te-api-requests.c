@@ -535,29 +535,6 @@ te_api_parse_login (JsonObject  *object,
   return TRUE;
 }
 
-/**
- * te_api_check_tracker_url:
- *
- * Trackers are http, https or udp URLs with a host.
- */
-gboolean
-te_api_check_tracker_url (const char  *url,
-                          GError     **error)
-{
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  const char *scheme = uri ? g_uri_get_scheme (uri) : NULL;
-
-  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0'
-      || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0
-          && g_ascii_strcasecmp (scheme, "udp") != 0))
-    {
-      g_set_error (error, TE_API_ERROR, TE_API_ERROR_INVALID,
-                   "“%s” is not an http, https or udp tracker URL", url);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 gboolean
 te_api_parse_tracker_add (JsonObject  *object,
                           char       **url,
@@ -567,8 +544,8 @@ te_api_parse_tracker_add (JsonObject  *object,
   static const TeApiField fields[] = { TE_API_FIELD_REQUIRED ("url", TE_API_STRING), TE_API_FIELD ("tier", TE_API_INT), TE_API_FIELD_END };
   guint64 v;
 
-  if (!te_api_check_fields (object, fields, error)
-      || !te_api_check_tracker_url (json_object_get_string_member (object, "url"), error))
+  /* The URL itself is the engine's to judge (te_torrent_add_tracker()). */
+  if (!te_api_check_fields (object, fields, error))
     return FALSE;
   *tier = -1;
   if (json_object_has_member (object, "tier"))
@@ -591,8 +568,7 @@ te_api_parse_tracker_replace (JsonObject  *object,
     TE_API_FIELD_REQUIRED ("url", TE_API_STRING), TE_API_FIELD_REQUIRED ("newUrl", TE_API_STRING), TE_API_FIELD_END
   };
 
-  if (!te_api_check_fields (object, fields, error)
-      || !te_api_check_tracker_url (json_object_get_string_member (object, "newUrl"), error))
+  if (!te_api_check_fields (object, fields, error))
     return FALSE;
   *url = g_strdup (json_object_get_string_member (object, "url"));
   *new_url = g_strdup (json_object_get_string_member (object, "newUrl"));

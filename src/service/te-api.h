@@ -112,8 +112,6 @@ gboolean  te_api_parse_move         (JsonObject       *object,
 gboolean  te_api_parse_alt_speed    (JsonObject       *object,
                                      gboolean         *enabled,
                                      GError          **error);
-gboolean  te_api_check_tracker_url  (const char       *url,
-                                     GError          **error);
 
 /* Small helpers the routes share */
 
