@@ -19,6 +19,7 @@ struct _TeEngine
   guint8            peer_id[20];
   GSocketService   *service;
   guint16           port;
+  guint16           remote_control_port;  /* refused to outbound requests */
   SoupSession      *soup;
   TeBanManager     *bans;
   TeTokenBucket     down_bucket;

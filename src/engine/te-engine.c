@@ -10,6 +10,7 @@
 
 #include "te-engine.h"
 #include "te-hash.h"
+#include "te-outbound.h"
 #include "te-engine-private.h"
 #include "te-parallel.h"
 #include "te-queue-manager.h"
@@ -102,6 +103,7 @@ te_engine_dispose (GObject *object)
   g_clear_pointer (&self->torrents, g_ptr_array_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_object (&self->soup);
+  te_engine_set_remote_control_port (self, 0);
 
   G_OBJECT_CLASS (te_engine_parent_class)->dispose (object);
 }
@@ -416,6 +418,37 @@ guint16
 te_engine_get_port (TeEngine *self)
 {
   return self->port;
+}
+
+/**
+ * te_engine_set_remote_control_port:
+ * @self: an engine
+ * @port: the TCP port the remote-control API listens on, or 0 when it stopped
+ *
+ * Outbound HTTP requests (announces, scrapes, torrents fetched by URL) to this
+ * port on an address of this machine are refused, however they got there.
+ */
+void
+te_engine_set_remote_control_port (TeEngine *self,
+                                   guint16   port)
+{
+  g_return_if_fail (TE_IS_ENGINE (self));
+
+  if (self->remote_control_port == port)
+    return;
+  if (self->remote_control_port != 0)
+    te_outbound_remove_own_port (self->remote_control_port);
+  self->remote_control_port = port;
+  if (port != 0)
+    te_outbound_add_own_port (port);
+}
+
+guint16
+te_engine_get_remote_control_port (TeEngine *self)
+{
+  g_return_val_if_fail (TE_IS_ENGINE (self), 0);
+
+  return self->remote_control_port;
 }
 
 const guint8 *

@@ -69,6 +69,9 @@ gboolean      te_engine_stop_finish     (TeEngine               *self,
                                          GAsyncResult           *result,
                                          GError                **error);
 guint16       te_engine_get_port        (TeEngine               *self);
+void          te_engine_set_remote_control_port (TeEngine       *self,
+                                                 guint16         port);
+guint16       te_engine_get_remote_control_port (TeEngine       *self);
 const guint8 *te_engine_get_peer_id     (TeEngine               *self);
 const TeEngineSettings *te_engine_get_settings (TeEngine        *self);
 void          te_engine_set_settings    (TeEngine               *self,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "te-bencode.h"
+#include "te-outbound.h"
 #include "te-tracker-private.h"
 
 /* HTTP(S) trackers (BEP 3, 7, 23, 48) through libsoup, and their replies. */
@@ -430,9 +431,9 @@ fail (GTask  *task,
                                "Tracker did not answer within %u ms", http_timeout_ms);
       g_error_free (error);
     }
-  else if (error->domain == SOUP_SESSION_ERROR)
+  else if (error->domain == SOUP_SESSION_ERROR || error->domain == TE_OUTBOUND_ERROR)
     {
-      /* Unparsable replies, redirect loops and bad redirects. */
+      /* Unparsable replies, redirect loops, bad and refused redirects. */
       g_task_return_new_error (task, TE_TRACKER_ERROR, TE_TRACKER_ERROR_BAD_REPLY,
                                "%s", error->message);
       g_error_free (error);
@@ -533,7 +534,8 @@ sent_cb (GObject      *source,
   GError *error = NULL;
   guint status;
 
-  call->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  g_clear_object (&call->msg);
+  call->stream = te_outbound_send_finish (result, &call->msg, &error);
   if (call->stream == NULL)
     {
       fail (task, error);
@@ -606,8 +608,7 @@ start (GTask        *task,
       g_source_attach (call->cancel_source, context);
     }
 
-  soup_session_send_async (session, msg, G_PRIORITY_DEFAULT, call->cancellable,
-                           sent_cb, g_object_ref (task));
+  te_outbound_send_async (session, msg, "tracker", call->cancellable, sent_cb, g_object_ref (task));
 }
 
 void
