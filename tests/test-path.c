@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include "te-bencode.h"
+#include "te-magnet.h"
+#include "te-metainfo.h"
 #include "te-path.h"
 
 static char *
@@ -122,6 +125,99 @@ test_utf8_fallback (void)
   g_assert_cmpstr (bad_variant, ==, "x");
 }
 
+/* Bidi controls and zero-width characters would make a name show one thing
+ * and be another: "evil\u202Etxt.exe" reads "evilexe.txt". */
+static void
+test_invisible (void)
+{
+  struct {
+    const char *name;
+    const char *clean;
+  } cases[] = {
+    { "evil\u202Etxt.exe", "eviltxt.exe" },
+    { "\u202Aa\u202Bb\u202Cc\u202Dd\u202Ee", "abcde" },
+    { "\u2066x\u2067y\u2068z\u2069", "xyz" },
+    { "\u200Eleft\u200Fright\u061C", "leftright" },
+    { "zero\u200Bwidth\u200C\u200D\u2060\uFEFF.txt", "zerowidth.txt" },
+    { "caf\u00E9 \u2713 \u05D0\u05D1", "caf\u00E9 \u2713 \u05D0\u05D1" },
+  };
+  struct {
+    const char *name;
+    int         code;
+  } rejected[] = {
+    { "\u202E", TE_PATH_ERROR_EMPTY },
+    { "\u200B\uFEFF", TE_PATH_ERROR_EMPTY },
+    { ".\u200B.", TE_PATH_ERROR_TRAVERSAL },
+    { "a/\u202E./b", TE_PATH_ERROR_TRAVERSAL },
+    { "\u2066/etc", TE_PATH_ERROR_ABSOLUTE },
+    { "CO\u200DN", TE_PATH_ERROR_RESERVED },
+  };
+  const guint8 latin1[] = { 'x', 0xe9 };
+  const char *variant = "\u202Evariant";
+  g_autofree char *preferred = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *clean = sanitize (cases[i].name, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (clean, ==, cases[i].clean);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (rejected); i++)
+    {
+      g_autofree char *clean = sanitize (rejected[i].name, &error);
+
+      g_assert_null (clean);
+      g_assert_error (error, TE_PATH_ERROR, rejected[i].code);
+      g_clear_error (&error);
+    }
+  /* The .utf-8 variant too. */
+  preferred = te_path_sanitize_component (latin1, sizeof latin1, (const guint8 *) variant, strlen (variant), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (preferred, ==, "variant");
+}
+
+/* The torrent's name, its files' names, and a magnet's display name. */
+static void
+test_invisible_in_torrent (void)
+{
+  g_autoptr(TeBValue) root = te_bvalue_new_dict ();
+  TeBValue *info = te_bvalue_new_dict ();
+  TeBValue *files = te_bvalue_new_list ();
+  TeBValue *file = te_bvalue_new_dict ();
+  TeBValue *path = te_bvalue_new_list ();
+  guint8 hash[TE_SHA1_LEN] = { 0 };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(TeMetainfo) meta = NULL;
+  g_autoptr(TeMagnet) magnet = NULL;
+  g_autoptr(GError) error = NULL;
+  const TeFile *f;
+
+  te_bvalue_list_append (path, te_bvalue_new_str ("photo\u202Egpj.exe"));
+  te_bvalue_dict_set (file, "length", te_bvalue_new_int (1000));
+  te_bvalue_dict_set (file, "path", path);
+  te_bvalue_list_append (files, file);
+  te_bvalue_dict_set (info, "files", files);
+  te_bvalue_dict_set (info, "name", te_bvalue_new_str ("Holiday\u202E4pm.scr"));
+  te_bvalue_dict_set (info, "piece length", te_bvalue_new_int (16384));
+  te_bvalue_dict_set (info, "pieces", te_bvalue_new_string (hash, sizeof hash));
+  te_bvalue_dict_set (root, "info", info);
+  bytes = te_bencode_encode (root);
+
+  meta = te_metainfo_new_from_bytes (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (te_metainfo_get_name (meta), ==, "Holiday4pm.scr");
+  f = te_metainfo_get_file (meta, 0);
+  g_assert_cmpstr (f->path, ==, "Holiday4pm.scr/photogpj.exe");
+
+  magnet = te_magnet_parse ("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567"
+                            "&dn=movie%E2%80%AEkvm.exe", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (magnet->display_name, ==, "moviekvm.exe");
+  g_assert_finalize_object (g_steal_pointer (&meta));
+}
+
 static void
 test_path_set (void)
 {
@@ -168,6 +264,8 @@ main (int    argc,
   g_test_add_func ("/te/path/nul", test_nul);
   g_test_add_func ("/te/path/utf8-fallback", test_utf8_fallback);
   g_test_add_func ("/te/path/set", test_path_set);
+  g_test_add_func ("/te/path/invisible", test_invisible);
+  g_test_add_func ("/te/path/invisible-in-torrent", test_invisible_in_torrent);
 
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 
 #include "te-hash.h"
 #include "te-magnet.h"
+#include "te-path.h"
 
 /* Magnet links (BEP 9), with urn:btmh (BEP 9/52) and select-only (BEP 53). */
 
@@ -423,7 +424,8 @@ parse_segment (TeMagnet    *magnet,
     case PARAM_DN:
       if (!g_utf8_validate (value, -1, NULL))
         return fail (error, TE_MAGNET_ERROR_BAD_ENCODING, param, "display name is not valid UTF-8");
-      if (magnet->display_name == NULL)
+      /* Shown as the torrent's name until the metadata arrives. */
+      if (magnet->display_name == NULL && *te_path_strip_invisible (value) != '\0')
         magnet->display_name = g_steal_pointer (&value);
       return TRUE;
     case PARAM_TR:

@@ -9,7 +9,7 @@
 
 /* Names from a torrent are hostile until checked: every component that reaches the
  * disk passed through te_path_sanitize_component(), so a joined path always stays
- * below the save folder. */
+ * below the save folder, and no name shows one thing while being another. */
 
 G_DEFINE_QUARK (te-path-error-quark, te_path_error)
 
@@ -55,6 +55,53 @@ escape_invalid_utf8 (const char *s,
       p = valid_end + 1;
     }
   return g_string_free (out, FALSE);
+}
+
+/* Bidirectional overrides and zero-width characters: "evil\u202Etxt.exe" shows
+ * as "evilexe.txt". libtorrent drops them too. */
+static gboolean
+is_invisible (gunichar c)
+{
+  return (c >= 0x202A && c <= 0x202E)     /* LRE, RLE, PDF, LRO, RLO */
+         || (c >= 0x2066 && c <= 0x2069)  /* LRI, RLI, FSI, PDI */
+         || c == 0x200E || c == 0x200F    /* LRM, RLM */
+         || c == 0x061C                   /* ALM */
+         || (c >= 0x200B && c <= 0x200D)  /* ZWSP, ZWNJ, ZWJ */
+         || c == 0x2060                   /* WJ */
+         || c == 0xFEFF;                  /* ZWNBSP, BOM */
+}
+
+/**
+ * te_path_strip_invisible:
+ * @text: valid UTF-8, changed in place
+ *
+ * Removes bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E,
+ * U+200F, U+061C) and zero-width characters (U+200B–U+200D, U+2060, U+FEFF)
+ * from a name shown to the user or created on disk.
+ *
+ * Returns: @text
+ */
+char *
+te_path_strip_invisible (char *text)
+{
+  char *out = text;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  for (const char *p = text; *p;)
+    {
+      const char *next = g_utf8_next_char (p);
+
+      /* All of them take two or three bytes. */
+      if ((guint8) *p < 0x80 || !is_invisible (g_utf8_get_char (p)))
+        {
+          memmove (out, p, next - p);
+          out += next - p;
+        }
+      p = next;
+    }
+  *out = '\0';
+  return text;
 }
 
 static gboolean
@@ -114,7 +161,7 @@ te_path_sanitize_component (const guint8  *name,
                    "Path component \"%s\" contains a NUL byte", shown);
       return NULL;
     }
-  text = escape_invalid_utf8 ((const char *) name, len);
+  text = te_path_strip_invisible (escape_invalid_utf8 ((const char *) name, len));
 
   if (text[0] == '/' || text[0] == '\\'
       || (g_ascii_isalpha (text[0]) && text[1] == ':'))

@@ -37,6 +37,7 @@ char     *te_path_sanitize_component (const guint8  *name,
                                       gsize          utf8_len,
                                       GError       **error);
 gboolean  te_path_is_reserved        (const char    *component);
+char     *te_path_strip_invisible    (char          *text);
 
 typedef struct _TePathSet TePathSet;
 
