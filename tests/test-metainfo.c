@@ -328,6 +328,60 @@ test_find_file (Fixture      *f,
   g_assert_finalize_object (g_steal_pointer (&meta));
 }
 
+/* One more piece than allowed: the hashes alone are 40 MiB, so the parser
+ * counts them before it reads the files. */
+static GBytes *
+too_many_v1_pieces (void)
+{
+  guint64 n = (guint64) TE_METAINFO_MAX_PIECES + 1;
+  g_autofree char *head = g_strdup_printf ("d4:infod6:lengthi%" G_GUINT64_FORMAT "e4:name4:huge"
+                                           "12:piece lengthi16384e6:pieces%" G_GUINT64_FORMAT ":",
+                                           n * 16384, n * TE_SHA1_LEN);
+  gsize head_len = strlen (head);
+  gsize len = head_len + n * TE_SHA1_LEN + 2;
+  guint8 *data = g_malloc0 (len);
+
+  memcpy (data, head, head_len);
+  memcpy (data + len - 2, "ee", 2);
+  return g_bytes_new_take (data, len);
+}
+
+static void
+test_too_many_pieces (void)
+{
+  g_autoptr(GBytes) v1 = too_many_v1_pieces ();
+  g_autoptr(TeBValue) root = te_bvalue_new_dict ();
+  TeBValue *info = te_bvalue_new_dict ();
+  TeBValue *tree = te_bvalue_new_dict ();
+  TeBValue *node = te_bvalue_new_dict ();
+  TeBValue *leaf = te_bvalue_new_dict ();
+  guint8 root_hash[TE_SHA256_LEN] = { 1 };
+  g_autoptr(GBytes) v2 = NULL;
+  g_autoptr(TeMetainfo) meta = NULL;
+  g_autoptr(GError) error = NULL;
+
+  meta = te_metainfo_new_from_bytes (v1, &error);
+  g_assert_null (meta);
+  g_assert_error (error, TE_METAINFO_ERROR, TE_METAINFO_ERROR_TOO_MANY_PIECES);
+  g_assert_nonnull (strstr (error->message, "2097153 pieces; at most 2097152"));
+  g_clear_error (&error);
+
+  /* v2: one file of as many pieces, refused before its piece layer is looked for. */
+  te_bvalue_dict_set (leaf, "length", te_bvalue_new_int ((gint64) (TE_METAINFO_MAX_PIECES + 1) * 16384));
+  te_bvalue_dict_set (leaf, "pieces root", te_bvalue_new_string (root_hash, sizeof root_hash));
+  te_bvalue_dict_set (node, "", leaf);
+  te_bvalue_dict_set (tree, "huge", node);
+  te_bvalue_dict_set (info, "file tree", tree);
+  te_bvalue_dict_set (info, "meta version", te_bvalue_new_int (2));
+  te_bvalue_dict_set (info, "name", te_bvalue_new_str ("huge"));
+  te_bvalue_dict_set (info, "piece length", te_bvalue_new_int (16384));
+  te_bvalue_dict_set (root, "info", info);
+  v2 = te_bencode_encode (root);
+  meta = te_metainfo_new_from_bytes (v2, &error);
+  g_assert_null (meta);
+  g_assert_error (error, TE_METAINFO_ERROR, TE_METAINFO_ERROR_TOO_MANY_PIECES);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -343,6 +397,7 @@ main (int    argc,
               fixture_teardown);
   g_test_add_func ("/te/metainfo/optional-keys", test_optional_keys);
   g_test_add_func ("/te/metainfo/legacy-padding", test_legacy_padding);
+  g_test_add_func ("/te/metainfo/too-many-pieces", test_too_many_pieces);
 
   return g_test_run ();
 }

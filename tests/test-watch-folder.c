@@ -201,6 +201,49 @@ test_after_save (void)
   te_test_rm_rf (dir);
 }
 
+/* The piece limit holds here as through the API: 2^21 + 1 pieces (a 40 MiB
+ * .torrent, under the 64 MiB file limit) is refused and marked invalid. */
+static void
+test_too_many_pieces (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("te-watch-pieces");
+  g_autofree char *watch_dir = g_build_filename (dir, "watch", NULL);
+  g_autofree char *huge = g_build_filename (watch_dir, "huge.torrent", NULL);
+  g_autoptr(TeEngine) engine = te_test_new_engine (0, 0);
+  g_autoptr(TeWatchFolder) watch = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 n = (guint64) TE_METAINFO_MAX_PIECES + 1;
+  g_autofree char *head = g_strdup_printf ("d4:infod6:lengthi%" G_GUINT64_FORMAT "e4:name4:huge"
+                                           "12:piece lengthi16384e6:pieces%" G_GUINT64_FORMAT ":",
+                                           n * 16384, n * 20);
+  gsize len = strlen (head) + n * 20 + 2;
+  g_autofree char *data = g_malloc0 (len);
+  Seen seen = { 0, 0, g_ptr_array_new_with_free_func (g_free) };
+
+  memcpy (data, head, strlen (head));
+  memcpy (data + len - 2, "ee", 2);
+  g_assert_cmpint (g_mkdir_with_parents (watch_dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (huge, data, len, NULL));
+  g_clear_pointer (&data, g_free);
+
+  watch = te_watch_folder_new (engine, watch_dir, &error);
+  g_assert_no_error (error);
+  g_signal_connect (watch, "added", G_CALLBACK (added_cb), &seen);
+  g_signal_connect (watch, "failed", G_CALLBACK (failed_cb), &seen);
+  wait_idle (watch);
+
+  g_assert_cmpuint (seen.added, ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (engine)), ==, 0);
+  g_assert_cmpuint (seen.failed->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (seen.failed, 0), "2097153 pieces; at most 2097152"));
+  g_assert_true (exists (watch_dir, "huge.torrent.invalid"));
+
+  g_clear_object (&watch);
+  g_ptr_array_unref (seen.failed);
+  te_engine_stop (engine);
+  te_test_rm_rf (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -208,5 +251,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/watch-folder/adds-and-marks", test_watch);
   g_test_add_func ("/watch-folder/marks-after-save", test_after_save);
+  g_test_add_func ("/watch-folder/too-many-pieces", test_too_many_pieces);
   return g_test_run ();
 }

@@ -473,6 +473,22 @@ layout_files (TeMetainfo *self,
   return TRUE;
 }
 
+/* The one limit, whichever way the torrent came in (file, watch folder, API,
+ * magnet metadata). */
+static gboolean
+check_piece_count (guint64   n,
+                   GError  **error)
+{
+  if (n > TE_METAINFO_MAX_PIECES)
+    {
+      g_set_error (error, TE_METAINFO_ERROR, TE_METAINFO_ERROR_TOO_MANY_PIECES,
+                   "The torrent has %" G_GUINT64_FORMAT " pieces; at most %u are allowed",
+                   n, TE_METAINFO_MAX_PIECES);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static guint64
 count_v2_pieces (TeMetainfo *self)
 {
@@ -548,6 +564,9 @@ _te_metainfo_parse_info (TeMetainfo     *self,
                                "Field \"pieces\" is not a string of 20-byte hashes");
           return FALSE;
         }
+      /* Before the files are read: the hashes alone say how many pieces. */
+      if (!check_piece_count (te_bvalue_length (pieces) / TE_SHA1_LEN, error))
+        return FALSE;
       self->has_v1 = TRUE;
     }
   if (!self->has_v1 && !self->has_v2)
@@ -622,12 +641,8 @@ _te_metainfo_parse_info (TeMetainfo     *self,
                    expected, count_v2_pieces (self));
       return FALSE;
     }
-  if (expected > G_MAXINT32)
-    {
-      g_set_error (error, TE_METAINFO_ERROR, TE_METAINFO_ERROR_TOO_LARGE,
-                   "%" G_GUINT64_FORMAT " pieces is too many", expected);
-      return FALSE;
-    }
+  if (!check_piece_count (expected, error))
+    return FALSE;
   self->n_pieces = (guint) expected;
 
   if (self->has_v2 && !parse_piece_layers (self, layers, error))

@@ -23,6 +23,7 @@ GQuark te_metainfo_error_quark (void);
  * @TE_METAINFO_ERROR_BAD_PIECE_LAYERS: piece layers are missing or do not match the file tree
  * @TE_METAINFO_ERROR_HYBRID_MISMATCH: the v1 and v2 parts of a hybrid torrent describe different files
  * @TE_METAINFO_ERROR_NO_FILES: the torrent holds no data
+ * @TE_METAINFO_ERROR_TOO_MANY_PIECES: more pieces than %TE_METAINFO_MAX_PIECES
  */
 typedef enum {
   TE_METAINFO_ERROR_TOO_LARGE,
@@ -36,12 +37,15 @@ typedef enum {
   TE_METAINFO_ERROR_BAD_PIECE_LAYERS,
   TE_METAINFO_ERROR_HYBRID_MISMATCH,
   TE_METAINFO_ERROR_NO_FILES,
+  TE_METAINFO_ERROR_TOO_MANY_PIECES,
 } TeMetainfoError;
 
 #define TE_METAINFO_MAX_SIZE        (64 * 1024 * 1024)
 #define TE_METAINFO_MIN_PIECE_SIZE  (16 * 1024)
 #define TE_METAINFO_MAX_PIECE_SIZE  (256 * 1024 * 1024)
 #define TE_METAINFO_MAX_FILES       (1024 * 1024)
+/* As libtorrent's max_pieces: 2^21 pieces (40 MiB of v1 hashes). */
+#define TE_METAINFO_MAX_PIECES      (1u << 21)
 
 typedef enum {
   TE_FILE_ATTR_PAD        = 1 << 0,
