@@ -17,6 +17,7 @@
 #include "te-service.h"
 #include "te-service-settings.h"
 #include "te-file-state-store.h"
+#include "te-instance-lock.h"
 #include "te-state-manager.h"
 #include "te-torrent.h"
 #include "te-watch-folder.h"
@@ -536,6 +537,7 @@ te_cli_daemon (int    argc,
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(TeFileStateStore) store = NULL;
+  g_autoptr(TeInstanceLock) lock = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_auto(GStrv) env = g_get_environ ();
   TeEngineSettings settings;
@@ -563,6 +565,13 @@ te_cli_daemon (int    argc,
 
   if (state_dir == NULL)
     state_dir = g_build_filename (g_get_user_data_dir (), "torrentedge", "state", NULL);
+  /* One process per state folder, before anything in it is read: a second
+   * daemon (or the app) would write the same state and data files. */
+  if (g_mkdir_with_parents (state_dir, 0700) != 0)
+    return te_cli_fail (_("Cannot create the state folder %s: %s"), state_dir, g_strerror (errno));
+  lock = te_instance_lock_acquire (state_dir, &error);
+  if (lock == NULL)
+    return te_cli_fail ("%s", error->message);
   d.settings_path = g_build_filename (state_dir, "settings.json", NULL);
   te_engine_settings_init (&settings);
   if (!te_service_settings_load_file (&settings, d.settings_path, &error)
