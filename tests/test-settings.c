@@ -644,7 +644,7 @@ schema_accepts (GSettingsSchemaKey *key,
 }
 
 /* The schema has exactly one key per variable, of the right type, with the
- * variable's range. */
+ * variable's range; and allowed-paths, which is no row of the table. */
 static void
 test_gsettings_keys (Fixture       *f,
                      gconstpointer  data)
@@ -652,10 +652,11 @@ test_gsettings_keys (Fixture       *f,
   static const char * const types[] = { "s", "q", "u", "t", "d", "b" };
   g_auto(GStrv) keys = g_settings_schema_list_keys (f->schema);
 
-  g_assert_cmpuint (g_strv_length (keys), ==, settings_n_rows);
+  g_assert_cmpuint (g_strv_length (keys), ==, settings_n_rows + 1);
+  g_assert_true (g_strv_contains ((const char * const *) keys, "allowed-paths"));
   for (guint k = 0; keys[k] != NULL; k++)
     {
-      gboolean found = FALSE;
+      gboolean found = g_str_equal (keys[k], "allowed-paths");
 
       for (gsize i = 0; i < settings_n_rows && !found; i++)
         found = g_str_equal (settings_rows[i].key, keys[k]);
@@ -699,6 +700,52 @@ test_gsettings_keys (Fixture       *f,
     }
 }
 
+/* allowed-paths: a list from the key or from ALLOWED_PATHS (“:” between
+ * folders), copied with the settings; a relative entry is refused. */
+static void
+test_allowed_paths (Fixture       *f,
+                    gconstpointer  data)
+{
+  static const char * const keyed[] = { "/srv/media", "~/Films", NULL };
+  g_autofree char *films = g_build_filename (g_get_home_dir (), "Films", NULL);
+  g_autoptr(GError) error = NULL;
+  TeEngineSettings s, copy;
+
+  te_engine_settings_init (&s);
+  g_assert_null (s.allowed_paths);
+  g_assert_true (g_settings_set_strv (f->settings, "allowed-paths", keyed));
+  te_engine_settings_apply_gsettings (&s, f->settings);
+  g_assert_cmpuint (g_strv_length (s.allowed_paths), ==, 2);
+  g_assert_cmpstr (s.allowed_paths[0], ==, "/srv/media");
+  g_assert_cmpstr (s.allowed_paths[1], ==, films);
+
+  te_engine_settings_copy (&copy, &s);
+  g_assert_true (copy.allowed_paths != s.allowed_paths);
+  g_assert_cmpstrv (copy.allowed_paths, s.allowed_paths);
+  te_engine_settings_clear (&copy);
+
+  {
+    g_auto(GStrv) envp = g_environ_setenv (NULL, "ALLOWED_PATHS", "/data::/mnt/b", TRUE);
+
+    g_assert_true (te_engine_settings_apply_environment (&s, (const char * const *) envp, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_strv_length (s.allowed_paths), ==, 2);
+    g_assert_cmpstr (s.allowed_paths[0], ==, "/data");
+    g_assert_cmpstr (s.allowed_paths[1], ==, "/mnt/b");
+  }
+  {
+    g_auto(GStrv) envp = g_environ_setenv (NULL, "ALLOWED_PATHS", "/data:relative", TRUE);
+
+    g_assert_false (te_engine_settings_apply_environment (&s, (const char * const *) envp, &error));
+    g_assert_error (error, TE_SETTINGS_ERROR, TE_SETTINGS_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "ALLOWED_PATHS"));
+    g_assert_nonnull (strstr (error->message, "relative"));
+    /* Unchanged. */
+    g_assert_cmpstr (s.allowed_paths[0], ==, "/data");
+  }
+  te_engine_settings_clear (&s);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -725,6 +772,8 @@ main (int   argc,
               fixture_setup, test_gsettings_typed, fixture_teardown);
   g_test_add ("/te/settings/gsettings/keys", Fixture, NULL,
               fixture_setup, test_gsettings_keys, fixture_teardown);
+  g_test_add ("/te/settings/allowed-paths", Fixture, NULL,
+              fixture_setup, test_allowed_paths, fixture_teardown);
 
   return g_test_run ();
 }

@@ -191,6 +191,7 @@ te_engine_settings_clear (TeEngineSettings *settings)
   g_return_if_fail (settings != NULL);
 
   g_clear_pointer (&settings->download_path, g_free);
+  g_clear_pointer (&settings->allowed_paths, g_strfreev);
 }
 
 /**
@@ -209,6 +210,7 @@ te_engine_settings_copy (TeEngineSettings       *dest,
 
   *dest = *src;
   dest->download_path = g_strdup (src->download_path);
+  dest->allowed_paths = g_strdupv (src->allowed_paths);
 }
 
 /* "~" and "~/…" name the home folder; anything else must already be absolute.
@@ -222,6 +224,35 @@ expand_path (const char *text)
     return g_build_filename (g_get_home_dir (), text + 2, NULL);
   if (g_path_is_absolute (text))
     return g_strdup (text);
+  return NULL;
+}
+
+/* ALLOWED_PATHS and the allowed-paths key: a list of folders, not a row of
+ * the table, since the remote API must neither set nor show it. Empty
+ * entries are skipped; *out is NULL for an empty list. Returns the first
+ * entry that is not absolute, or NULL. */
+static const char *
+expand_path_list (const char * const  *texts,
+                  char              ***out)
+{
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+
+  *out = NULL;
+  for (gsize i = 0; texts[i] != NULL; i++)
+    {
+      char *path;
+
+      if (texts[i][0] == '\0')
+        continue;
+      path = expand_path (texts[i]);
+      if (path == NULL)
+        return texts[i];
+      g_ptr_array_add (paths, path);
+    }
+  if (paths->len == 0)
+    return NULL;
+  g_ptr_array_add (paths, NULL);
+  *out = (char **) g_ptr_array_free (g_steal_pointer (&paths), FALSE);
   return NULL;
 }
 
@@ -391,6 +422,7 @@ te_engine_settings_apply_environment (TeEngineSettings   *settings,
                                       GError            **error)
 {
   TeEngineSettings staged;
+  const char *text;
 
   g_return_val_if_fail (settings != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -414,6 +446,26 @@ te_engine_settings_apply_environment (TeEngineSettings   *settings,
           return FALSE;
         }
       store (&staged, s, &value);
+    }
+
+  text = g_environ_getenv ((char **) envp, "ALLOWED_PATHS");
+  if (text != NULL && text[0] != '\0')
+    {
+      g_auto(GStrv) parts = g_strsplit (text, G_SEARCHPATH_SEPARATOR_S, -1);
+      char **paths = NULL;
+      const char *bad = expand_path_list ((const char * const *) parts, &paths);
+
+      if (bad != NULL)
+        {
+          g_autofree char *shown = g_utf8_make_valid (bad, -1);
+
+          g_set_error (error, TE_SETTINGS_ERROR, TE_SETTINGS_ERROR_INVALID,
+                       "ALLOWED_PATHS: “%s” is not an absolute path (or one starting with “~/”)", shown);
+          te_engine_settings_clear (&staged);
+          return FALSE;
+        }
+      g_strfreev (staged.allowed_paths);
+      staged.allowed_paths = paths;
     }
 
   te_engine_settings_clear (settings);
@@ -515,6 +567,21 @@ te_engine_settings_apply_gsettings (TeEngineSettings *settings,
         }
       if (read_gsettings_value (s, variant, &value))
         store (settings, s, &value);
+    }
+
+  if (g_settings_schema_has_key (schema, "allowed-paths"))
+    {
+      g_auto(GStrv) texts = g_settings_get_strv (gsettings, "allowed-paths");
+      char **paths = NULL;
+      const char *bad = expand_path_list ((const char * const *) texts, &paths);
+
+      if (bad != NULL)
+        g_warning ("Ignoring allowed-paths: “%s” is not an absolute path", bad);
+      else
+        {
+          g_strfreev (settings->allowed_paths);
+          settings->allowed_paths = paths;
+        }
     }
 }
 

@@ -41,6 +41,10 @@ typedef enum {
  * @alt_speed_enabled: use the alternative limits instead of @download_limit and @upload_limit
  * @alt_download_limit: bytes/s while @alt_speed_enabled, 0 unlimited
  * @alt_upload_limit: bytes/s while @alt_speed_enabled, 0 unlimited
+ * @allowed_paths: (nullable) (array zero-terminated=1): the folders that paths
+ *   given through the remote API must lie in; `NULL` or empty means
+ *   @download_path. Set only locally (`ALLOWED_PATHS`, the `allowed-paths`
+ *   key), never through the remote API, so a client cannot widen it.
  */
 typedef struct {
   char     *download_path;
@@ -66,6 +70,7 @@ typedef struct {
   gboolean  alt_speed_enabled;
   guint64   alt_download_limit;
   guint64   alt_upload_limit;
+  char    **allowed_paths;
 } TeEngineSettings;
 
 /**

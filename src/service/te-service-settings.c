@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "te-api.h"
+#include "te-remote-path.h"
 #include "te-service-settings.h"
 
 /* The names, kinds and bounds are the engine's (te_setting_info_list()); this
@@ -110,7 +111,9 @@ apply_object (TeEngineSettings  *settings,
  * @settings is unchanged. Unknown names and values of the wrong type are
  * rejected with %TE_API_ERROR_BAD_REQUEST (400); values the engine does not
  * allow with the engine's %TE_SETTINGS_ERROR_INVALID (422), whose message
- * names the setting, the value and the allowed range.
+ * names the setting, the value and the allowed range. A download folder
+ * outside the allowed roots (te_remote_path_check()) and any attempt to set
+ * `allowedPaths` are refused with %TE_API_ERROR_FORBIDDEN (403).
  *
  * Returns: `TRUE` if every member was applied
  */
@@ -119,11 +122,44 @@ te_service_settings_apply_json (TeEngineSettings  *settings,
                                 JsonObject        *object,
                                 GError           **error)
 {
+  TeEngineSettings changed;
+  g_autofree char *resolved = NULL;
+
   g_return_val_if_fail (settings != NULL, FALSE);
   g_return_val_if_fail (object != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return apply_object (settings, object, NULL, error);
+  /* The roots are the server's to set: a client that could widen them
+   * could write anywhere. */
+  if (json_object_has_member (object, "allowedPaths"))
+    {
+      g_set_error_literal (error, TE_API_ERROR, TE_API_ERROR_FORBIDDEN,
+                           "“allowedPaths” cannot be changed through the remote API; set it on the "
+                           "server (ALLOWED_PATHS, or the allowed-paths key)");
+      return FALSE;
+    }
+  te_engine_settings_copy (&changed, settings);
+  if (!apply_object (&changed, object, NULL, error))
+    {
+      te_engine_settings_clear (&changed);
+      return FALSE;
+    }
+  /* A new download folder must lie in the current roots, which are the
+   * download folder itself unless allowed-paths names others. */
+  if (g_strcmp0 (changed.download_path, settings->download_path) != 0)
+    {
+      resolved = te_remote_path_check (settings, "downloadPath", changed.download_path, error);
+      if (resolved == NULL)
+        {
+          te_engine_settings_clear (&changed);
+          return FALSE;
+        }
+      g_free (changed.download_path);
+      changed.download_path = g_steal_pointer (&resolved);
+    }
+  te_engine_settings_clear (settings);
+  *settings = changed;
+  return TRUE;
 }
 
 /**

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "te-remote-path.h"
 #include "te-service-private.h"
 
 /* /api/v1/torrents and one torrent's own routes; its files, peers and
@@ -422,6 +423,23 @@ fetch_sent_cb (GObject      *source,
   g_input_stream_read_bytes_async (f->stream, 65536, G_PRIORITY_DEFAULT, NULL, fetch_read_cb, f);
 }
 
+/* A folder from a client must lie in the allowed roots; *path becomes the
+ * resolved folder, so a symbolic link swapped in later changes nothing. */
+static gboolean
+check_save_path (TeCall  *call,
+                 char   **path,
+                 GError **error)
+{
+  TeEngine *engine = te_service_get_engine (call->service);
+  char *resolved = te_remote_path_check (te_engine_get_settings (engine), "savePath", *path, error);
+
+  if (resolved == NULL)
+    return FALSE;
+  g_free (*path);
+  *path = resolved;
+  return TRUE;
+}
+
 void
 _te_route_torrents_add (TeCall *call)
 {
@@ -444,6 +462,9 @@ _te_route_torrents_add (TeCall *call)
       if (o == NULL || !te_api_parse_add (o, &req, &error))
         goto failed;
     }
+  /* Checked before a URL is fetched: a refused request costs nothing. */
+  if (req.save_path && !check_save_path (call, &req.save_path, &error))
+    goto failed;
   if (req.url)
     {
       Fetch *f = g_new0 (Fetch, 1);
@@ -573,7 +594,7 @@ _te_route_torrent_move (TeCall *call)
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
 
-  if (!te_api_parse_move (call->body, &path, &error))
+  if (!te_api_parse_move (call->body, &path, &error) || !check_save_path (call, &path, &error))
     {
       _te_call_reply_error (call, error);
       return;

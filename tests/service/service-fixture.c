@@ -25,6 +25,9 @@ svc_fixture_setup (SvcFixture    *f,
   settings.seed_ratio_limit = 0;
   g_free (settings.download_path);
   settings.download_path = g_strdup (downloads);
+  /* Paths from the remote API must lie in the allowed roots: here, the
+   * test's whole folder. */
+  settings.allowed_paths = g_strsplit (f->dir, "\n", -1);
   f->engine = te_engine_new (&settings);
   te_engine_settings_clear (&settings);
   g_assert_true (te_engine_start (f->engine, &error));

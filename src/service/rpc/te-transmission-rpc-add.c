@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "te-hash.h"
+#include "te-remote-path.h"
 #include "te-transmission-rpc-private.h"
 
 /* torrent-add: base64 metainfo, a magnet, a .torrent on the server's disk,
@@ -25,6 +26,7 @@ typedef struct {
   SoupMessage  *message;
   GInputStream *stream;
   GByteArray   *data;
+  char         *local_file;     /* a .torrent on the server: never shown */
 } AddJob;
 
 static void
@@ -35,6 +37,7 @@ add_job_return (AddJob *job)
   g_clear_object (&job->stream);
   g_clear_pointer (&job->data, g_byte_array_unref);
   g_free (job->save_path);
+  g_free (job->local_file);
   g_free (job);
 }
 
@@ -155,7 +158,15 @@ parsed_cb (GObject      *source,
 
   if (meta == NULL)
     {
-      g_autofree char *message = g_strdup_printf ("invalid or corrupt torrent file: %s", error->message);
+      g_autofree char *message = NULL;
+
+      /* The parser's message can quote bytes of the file; a file on the
+       * server may be anything, so only its name is given back. */
+      if (job->local_file != NULL)
+        message = g_strdup_printf ("invalid or corrupt torrent file: “%s” is not a torrent file",
+                                   job->local_file);
+      else
+        message = g_strdup_printf ("invalid or corrupt torrent file: %s", error->message);
 
       add_job_fail (job, message);
       return;
@@ -239,6 +250,8 @@ read_file (AddJob     *job,
            const char *path)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *resolved = NULL;
 
   if (!g_path_is_absolute (path))
     {
@@ -248,9 +261,18 @@ read_file (AddJob     *job,
       add_job_fail (job, message);
       return;
     }
+  /* Only files in the allowed roots: a client must not read the server's
+   * other files, nor learn which exist. */
+  resolved = te_remote_path_check (te_engine_get_settings (job->call->rpc->engine), "filename", path, &error);
+  if (resolved == NULL)
+    {
+      add_job_fail (job, error->message);
+      return;
+    }
+  job->local_file = g_strdup (path);
   task = g_task_new (NULL, NULL, read_cb, job);
   g_task_set_source_tag (task, read_file);
-  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_set_task_data (task, g_steal_pointer (&resolved), g_free);
   g_task_run_in_thread (task, read_thread);
 }
 
@@ -409,6 +431,7 @@ _te_rpc_torrent_add (TeRpcCall *call)
   const char *filename = _te_rpc_arg_string (call, "filename");
   const char *metainfo = _te_rpc_arg_string (call, "metainfo");
   const char *dir = _te_rpc_arg_string (call, "download-dir");
+  g_autofree char *save_path = NULL;
   gboolean paused = !self->start_added;
   gint64 priority = 0;
   AddJob *job;
@@ -421,6 +444,15 @@ _te_rpc_torrent_add (TeRpcCall *call)
     _te_rpc_call_fail (call, "no filename or metainfo specified");
   if (call->result == NULL && dir && !g_path_is_absolute (dir))
     _te_rpc_call_fail (call, "download directory path is not absolute");
+  /* The folder must lie in the allowed roots; the resolved one is used. */
+  if (call->result == NULL && dir)
+    {
+      g_autoptr(GError) error = NULL;
+
+      save_path = te_remote_path_check (te_engine_get_settings (self->engine), "download-dir", dir, &error);
+      if (save_path == NULL)
+        _te_rpc_call_fail (call, "%s", error->message);
+    }
   if (call->result)
     {
       _te_rpc_call_return (call);
@@ -429,7 +461,7 @@ _te_rpc_torrent_add (TeRpcCall *call)
 
   job = g_new0 (AddJob, 1);
   job->call = call;
-  job->save_path = g_strdup (dir);
+  job->save_path = g_steal_pointer (&save_path);
   job->paused = paused;
   job->priority = (int) priority;
   if (metainfo)

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "te-remote-path.h"
 #include "te-transmission-rpc-private.h"
 
 /* Session methods. Keys for features the engine does not have (DHT, LPD,
@@ -249,15 +250,37 @@ _te_rpc_session_set (TeRpcCall *call)
   double ratio;
   gboolean flag, ratio_limited;
   const char *dir = _te_rpc_arg_string (call, "download-dir");
+  const char *incomplete = _te_rpc_arg_string (call, "incomplete-dir");
 
   te_engine_settings_copy (&s, te_engine_get_settings (self->engine));
 
+  /* Folders must lie in the allowed roots (te_remote_path_check()), judged
+   * by the settings as they were, so a new download folder cannot widen
+   * them. The engine has no incomplete folder: the key is checked, as
+   * Transmission would refuse it, and then ignored. */
   if (dir && !g_path_is_absolute (dir))
     _te_rpc_call_fail (call, "download directory path is not absolute");
   else if (dir)
     {
-      g_free (s.download_path);
-      s.download_path = g_strdup (dir);
+      g_autoptr(GError) error = NULL;
+      char *resolved = te_remote_path_check (te_engine_get_settings (self->engine), "download-dir", dir, &error);
+
+      if (resolved == NULL)
+        _te_rpc_call_fail (call, "%s", error->message);
+      else
+        {
+          g_free (s.download_path);
+          s.download_path = resolved;
+        }
+    }
+  if (incomplete && call->result == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *resolved = te_remote_path_check (te_engine_get_settings (self->engine),
+                                                        "incomplete-dir", incomplete, &error);
+
+      if (resolved == NULL)
+        _te_rpc_call_fail (call, "%s", error->message);
     }
 
   /* Speeds: kB/s here, bytes/s in the engine. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "te-remote-path.h"
 #include "te-transmission-rpc-private.h"
 
 /* Torrent methods but torrent-get: actions, torrent-set, removing, moving,
@@ -220,29 +221,37 @@ move_all (TeRpcCall  *call,
   move_next (job);
 }
 
-static gboolean
+/* The resolved folder, if it lies in the allowed roots. */
+static char *
 check_location (TeRpcCall  *call,
                 const char *location)
 {
+  g_autoptr(GError) error = NULL;
+  char *resolved;
+
   if (!g_path_is_absolute (location))
     {
       _te_rpc_call_fail (call, "location “%s” is not an absolute path", location);
-      return FALSE;
+      return NULL;
     }
-  return TRUE;
+  resolved = te_remote_path_check (te_engine_get_settings (call->rpc->engine), "location", location, &error);
+  if (resolved == NULL)
+    _te_rpc_call_fail (call, "%s", error->message);
+  return resolved;
 }
 
 void
 _te_rpc_torrent_set_location (TeRpcCall *call)
 {
   g_autoptr(GPtrArray) selected = _te_rpc_select (call, NULL);
-  const char *location = _te_rpc_arg_string (call, "location");
+  const char *given = _te_rpc_arg_string (call, "location");
+  g_autofree char *location = NULL;
   gboolean move = FALSE;
 
   _te_rpc_arg_bool (call, "move", &move);
-  if (location == NULL && call->result == NULL)
+  if (given == NULL && call->result == NULL)
     _te_rpc_call_fail (call, "“location” is required");
-  if (selected == NULL || call->result || !check_location (call, location))
+  if (selected == NULL || call->result || (location = check_location (call, given)) == NULL)
     {
       _te_rpc_call_return (call);
       return;

@@ -72,6 +72,17 @@ fixture_setup (Fixture       *f,
   g_assert_no_error (error);
 
   f->engine = te_test_new_engine (0, 0);
+  /* Paths from the remote API must lie in the allowed roots: here, the
+   * test's folder. */
+  {
+    TeEngineSettings settings;
+
+    te_engine_settings_copy (&settings, te_engine_get_settings (f->engine));
+    g_strfreev (settings.allowed_paths);
+    settings.allowed_paths = g_strsplit (f->dir, "\n", -1);
+    te_engine_set_settings (f->engine, &settings);
+    te_engine_settings_clear (&settings);
+  }
   f->rpc = te_transmission_rpc_new (f->engine);
   f->server = soup_server_new (NULL, NULL);
   if (GPOINTER_TO_INT (data))

@@ -48,6 +48,17 @@ fixture_setup (Fixture       *f,
   torrent = te_metainfo_get_torrent_bytes (f->meta);
   f->meta_b64 = g_base64_encode (g_bytes_get_data (torrent, NULL), g_bytes_get_size (torrent));
   f->engine = te_test_new_engine (0, 0);
+  /* Paths from the remote API must lie in the allowed roots: here, the
+   * test's folder. */
+  {
+    TeEngineSettings settings;
+
+    te_engine_settings_copy (&settings, te_engine_get_settings (f->engine));
+    g_strfreev (settings.allowed_paths);
+    settings.allowed_paths = g_strsplit (f->dir, "\n", -1);
+    te_engine_set_settings (f->engine, &settings);
+    te_engine_settings_clear (&settings);
+  }
   f->rpc = te_transmission_rpc_new (f->engine);
 }
 
