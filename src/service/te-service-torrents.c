@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "te-outbound.h"
 #include "te-remote-path.h"
 #include "te-service-private.h"
 
@@ -399,9 +400,9 @@ fetch_sent_cb (GObject      *source,
 {
   Fetch *f = user_data;
   g_autoptr(GError) error = NULL;
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(SoupMessage) msg = NULL;
 
-  f->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  f->stream = te_outbound_send_finish (result, &msg, &error);
   if (f->stream == NULL)
     {
       fetch_fail (f, error->message);
@@ -480,8 +481,8 @@ _te_route_torrents_add (TeCall *call)
       f->call = call;
       f->req = req;
       _te_call_pause (call);
-      soup_session_send_async (_te_service_get_session (call->service), msg, G_PRIORITY_DEFAULT, NULL,
-                               fetch_sent_cb, f);
+      te_outbound_send_async (_te_service_get_session (call->service), msg, "server", NULL,
+                              fetch_sent_cb, f);
       return;
     }
   finish_add (call, &req);

@@ -767,6 +767,7 @@ te_service_start (TeService  *self,
   soup_server_add_early_handler (self->server, NULL, early_handler_cb, self, NULL);
   soup_server_add_handler (self->server, NULL, handler_cb, self, NULL);
   self->started_us = g_get_monotonic_time ();
+  te_engine_set_remote_control_port (self->engine, self->port);
   g_debug ("Remote API on %s port %u", self->config.bind_address, self->port);
   return TRUE;
 }
@@ -791,5 +792,7 @@ te_service_stop (TeService *self)
     }
   g_clear_pointer (&self->allowed_hosts, g_hash_table_unref);
   g_clear_pointer (&self->secret, g_bytes_unref);
+  if (self->port != 0)
+    te_engine_set_remote_control_port (self->engine, 0);
   self->port = 0;
 }

@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "te-hash.h"
+#include "te-outbound.h"
 #include "te-remote-path.h"
 #include "te-transmission-rpc-private.h"
 
@@ -329,7 +330,8 @@ fetch_sent_cb (GObject      *source,
   guint status;
   goffset length;
 
-  job->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  g_clear_object (&job->message);
+  job->stream = te_outbound_send_finish (result, &job->message, &error);
   if (job->stream == NULL)
     {
       g_autofree char *message = g_strdup_printf ("couldn't fetch torrent: %s", error->message);
@@ -380,7 +382,7 @@ fetch (AddJob     *job,
     self->http = soup_session_new_with_options ("timeout", FETCH_TIMEOUT_S,
                                                 "user-agent", PACKAGE_NAME "/" PACKAGE_VERSION,
                                                 NULL);
-  soup_session_send_async (self->http, job->message, G_PRIORITY_DEFAULT, NULL, fetch_sent_cb, job);
+  te_outbound_send_async (self->http, job->message, "server", NULL, fetch_sent_cb, job);
 }
 
 /* A magnet */
