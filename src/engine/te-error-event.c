@@ -99,6 +99,8 @@ te_error_code_from_gerror (const GError *error)
       case TE_STORAGE_ERROR_NO_SPACE: return "no_space";
       case TE_STORAGE_ERROR_PERMISSION: return "permission_denied";
       case TE_STORAGE_ERROR_MISSING: return "file_missing";
+      case TE_STORAGE_ERROR_REPLACED: return "file_replaced";
+      case TE_STORAGE_ERROR_NO_DESCRIPTORS: return "too_many_open_files";
       default: return "io_error";
       }
   if (error->domain == G_IO_ERROR)
@@ -107,6 +109,7 @@ te_error_code_from_gerror (const GError *error)
       case G_IO_ERROR_NO_SPACE: return "no_space";
       case G_IO_ERROR_PERMISSION_DENIED: return "permission_denied";
       case G_IO_ERROR_NOT_FOUND: return "file_missing";
+      case G_IO_ERROR_TOO_MANY_OPEN_FILES: return "too_many_open_files";
       default: return "io_error";
       }
   return "io_error";

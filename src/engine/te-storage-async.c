@@ -357,9 +357,15 @@ te_storage_verify_piece_finish (TeStorage     *self,
 
 /* Full recheck */
 
+/* How long a check waits for a descriptor to open a file with. */
+#define NO_DESCRIPTOR_FIRST_WAIT_US (10 * 1000)
+#define NO_DESCRIPTOR_LAST_WAIT_US  G_USEC_PER_SEC
+#define NO_DESCRIPTOR_MAX_WAIT_US   (60 * G_USEC_PER_SEC)
+
 typedef struct {
   TeStorage          *self;
   TeBitfield         *have;
+  GCancellable       *cancellable;  /* the task's */
   GMutex              lock;
   TeParallelProgress  progress;
   GSource            *timer;
@@ -394,9 +400,29 @@ recheck_piece (guint     piece,
 {
   Recheck *rc = user_data;
   gboolean valid = FALSE;
+  GError *local = NULL;
+  gulong wait_us = NO_DESCRIPTOR_FIRST_WAIT_US;
+  gint64 since = 0;
 
-  if (!te_storage_hash_piece (rc->self, piece, scratch, &valid, error))
-    return FALSE;
+  /* Out of descriptors: a check waits on its own (low-priority) thread for
+   * some to be closed rather than failing; only a long shortage ends it. */
+  while (!te_storage_hash_piece (rc->self, piece, scratch, &valid, &local))
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (!g_error_matches (local, TE_STORAGE_ERROR, TE_STORAGE_ERROR_NO_DESCRIPTORS)
+          || (since != 0 && now - since >= NO_DESCRIPTOR_MAX_WAIT_US)
+          || g_cancellable_is_cancelled (rc->cancellable))
+        {
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+      if (since == 0)
+        since = now;
+      g_clear_error (&local);
+      g_usleep (wait_us);
+      wait_us = MIN (wait_us * 2, NO_DESCRIPTOR_LAST_WAIT_US);
+    }
   if (valid)
     {
       g_mutex_lock (&rc->lock);
@@ -419,6 +445,10 @@ recheck_thread (GTask        *task,
   TeRecheckResult *result;
   GError *error = NULL;
 
+  /* What the paths hold now is checked, not what descriptors opened before
+   * (a deleted file reads on through them). */
+  te_storage_close_files (self);
+  rc->cancellable = cancellable;
   for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
     {
       const TeFile *f = te_metainfo_get_file (meta, i);
@@ -486,6 +516,10 @@ te_storage_recheck_finish (TeStorage     *self,
 
 /* Files against saved state */
 
+/* A torrent's descriptors unused for this long are closed when its files are
+ * looked at: a quiet seed holds none. */
+#define IDLE_CLOSE_US (60 * G_USEC_PER_SEC)
+
 static void
 check_files_thread (GTask        *task,
                     gpointer      source,
@@ -495,7 +529,13 @@ check_files_thread (GTask        *task,
   TeStorage *self = source;
   TeBitfield *have = task_data;
   TeMetainfo *meta = te_storage_get_metainfo (self);
+  GError *error = NULL;
 
+  if (!te_storage_check_open_files (self, IDLE_CLOSE_US, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
   for (guint i = 0; i < te_metainfo_get_n_files (meta); i++)
     {
       const TeFile *f = te_metainfo_get_file (meta, i);
@@ -533,6 +573,8 @@ check_files_thread (GTask        *task,
  *
  * Looks, without reading them, whether the files holding @have's pieces are
  * all there and long enough: cheap enough to run for every torrent at start.
+ * Open descriptors are looked at too (te_storage_check_open_files()), and
+ * those idle for a minute closed.
  */
 void
 te_storage_check_files_async (TeStorage          *self,

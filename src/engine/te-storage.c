@@ -10,52 +10,21 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "te-storage.h"
+#include "te-storage-private.h"
 
 G_DEFINE_QUARK (te-storage-error-quark, te_storage_error)
 
-/* Enough for large multi-file torrents without running into the process's fd limit. */
-#define MAX_OPEN_FILES 128
-
-typedef struct {
-  int      fd;
-  gboolean writable;
-  guint    refs;
-  guint64  last_used;
-} OpenFile;
-
-struct _TeStorage
-{
-  GObject         parent_instance;
-
-  TeMetainfo     *metainfo;
-  char           *save_path;
-  TeStorageFlags  flags;
-
-  GMutex          lock;        /* guards open_files and clock */
-  GMutex          write_lock;  /* one writer at a time: see do_io() */
-  GHashTable     *open_files;  /* file index → OpenFile* */
-  guint64         clock;
-};
+/* Pieces onto files; the descriptors are kept in te-storage-files.c. */
 
 G_DEFINE_FINAL_TYPE (TeStorage, te_storage, G_TYPE_OBJECT)
-
-static void
-open_file_free (gpointer data)
-{
-  OpenFile *of = data;
-
-  close (of->fd);
-  g_free (of);
-}
 
 static void
 te_storage_finalize (GObject *object)
 {
   TeStorage *self = TE_STORAGE (object);
 
+  _te_storage_forget_files (self);
   g_hash_table_unref (self->open_files);
-  g_mutex_clear (&self->lock);
   g_mutex_clear (&self->write_lock);
   g_clear_object (&self->metainfo);
   g_free (self->save_path);
@@ -72,9 +41,8 @@ te_storage_class_init (TeStorageClass *klass)
 static void
 te_storage_init (TeStorage *self)
 {
-  g_mutex_init (&self->lock);
   g_mutex_init (&self->write_lock);
-  self->open_files = g_hash_table_new_full (NULL, NULL, NULL, open_file_free);
+  self->open_files = g_hash_table_new (NULL, NULL);
 }
 
 /**
@@ -124,11 +92,12 @@ te_storage_dup_file_path (TeStorage *self,
   return g_build_filename (self->save_path, f->path, NULL);
 }
 
-static gboolean
-set_errno_error (GError    **error,
-                 int         err,
-                 const char *path,
-                 const char *what)
+/* An errno as a TE_STORAGE_ERROR naming @path; returns `FALSE`. */
+gboolean
+_te_storage_set_errno_error (GError    **error,
+                             int         err,
+                             const char *path,
+                             const char *what)
 {
   int code;
 
@@ -147,181 +116,16 @@ set_errno_error (GError    **error,
     case ENOENT:
       code = TE_STORAGE_ERROR_MISSING;
       break;
+    case EMFILE:
+    case ENFILE:
+      code = TE_STORAGE_ERROR_NO_DESCRIPTORS;
+      break;
     default:
       code = TE_STORAGE_ERROR_IO;
       break;
     }
   g_set_error (error, TE_STORAGE_ERROR, code, "Cannot %s “%s”: %s", what, path, g_strerror (err));
   return FALSE;
-}
-
-static void
-evict_locked (TeStorage *self)
-{
-  GHashTableIter iter;
-  gpointer key, value;
-  gpointer oldest_key = NULL;
-  guint64 oldest = G_MAXUINT64;
-
-  if (g_hash_table_size (self->open_files) < MAX_OPEN_FILES)
-    return;
-  g_hash_table_iter_init (&iter, self->open_files);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      OpenFile *of = value;
-
-      if (of->refs == 0 && of->last_used < oldest)
-        {
-          oldest = of->last_used;
-          oldest_key = key;
-        }
-    }
-  if (oldest != G_MAXUINT64)
-    g_hash_table_remove (self->open_files, oldest_key);
-}
-
-static int
-open_path (TeStorage    *self,
-           const TeFile *f,
-           const char   *path,
-           gboolean      writable,
-           GError      **error)
-{
-  int fd;
-
-  if (!writable)
-    {
-      fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-      if (fd < 0)
-        set_errno_error (error, errno, path, "open");
-      return fd;
-    }
-
-  {
-    g_autofree char *dir = g_path_get_dirname (path);
-    struct stat st;
-
-    if (g_mkdir_with_parents (dir, 0755) != 0)
-      {
-        set_errno_error (error, errno, dir, "create folder");
-        return -1;
-      }
-    fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-               (f->attrs & TE_FILE_ATTR_EXECUTABLE) ? 0755 : 0644);
-    if (fd < 0)
-      {
-        set_errno_error (error, errno, path, "open");
-        return -1;
-      }
-    if (fstat (fd, &st) == 0 && (guint64) st.st_size < f->length)
-      {
-        int r;
-
-        /* Sparse by default: the file takes its size now and its blocks as they arrive. */
-        if (self->flags & TE_STORAGE_FLAGS_PREALLOCATE)
-          r = posix_fallocate (fd, 0, (off_t) f->length);
-        else
-          r = ftruncate (fd, (off_t) f->length) == 0 ? 0 : errno;
-        if (r != 0)
-          {
-            close (fd);
-            set_errno_error (error, r, path, "allocate");
-            return -1;
-          }
-      }
-  }
-  return fd;
-}
-
-static OpenFile *
-acquire (TeStorage *self,
-         guint      index,
-         gboolean   writable,
-         GError   **error)
-{
-  OpenFile *of;
-  g_autofree char *path = NULL;
-  int fd;
-
-  g_mutex_lock (&self->lock);
-  of = g_hash_table_lookup (self->open_files, GUINT_TO_POINTER (index));
-  if (of != NULL && (of->writable || !writable))
-    {
-      of->refs++;
-      of->last_used = ++self->clock;
-      g_mutex_unlock (&self->lock);
-      return of;
-    }
-  g_mutex_unlock (&self->lock);
-
-  path = te_storage_dup_file_path (self, index);
-  fd = open_path (self, te_metainfo_get_file (self->metainfo, index), path, writable, error);
-  if (fd < 0)
-    return NULL;
-
-  g_mutex_lock (&self->lock);
-  of = g_hash_table_lookup (self->open_files, GUINT_TO_POINTER (index));
-  if (of != NULL && of->refs == 0)
-    {
-      /* Upgrade a read-only descriptor, or drop ours if another thread won the race. */
-      if (!of->writable && writable)
-        g_hash_table_remove (self->open_files, GUINT_TO_POINTER (index));
-      else
-        {
-          close (fd);
-          fd = -1;
-        }
-    }
-  else if (of != NULL)
-    {
-      /* In use read-only by another thread: keep ours private to this call. */
-      g_mutex_unlock (&self->lock);
-      of = g_new0 (OpenFile, 1);
-      of->fd = fd;
-      of->writable = writable;
-      of->refs = G_MAXUINT; /* marks an unshared descriptor */
-      return of;
-    }
-  if (fd >= 0)
-    {
-      evict_locked (self);
-      of = g_new0 (OpenFile, 1);
-      of->fd = fd;
-      of->writable = writable;
-      g_hash_table_insert (self->open_files, GUINT_TO_POINTER (index), of);
-    }
-  of->refs++;
-  of->last_used = ++self->clock;
-  g_mutex_unlock (&self->lock);
-  return of;
-}
-
-static void
-release (TeStorage *self,
-         OpenFile  *of)
-{
-  if (of->refs == G_MAXUINT)
-    {
-      open_file_free (of);
-      return;
-    }
-  g_mutex_lock (&self->lock);
-  of->refs--;
-  g_mutex_unlock (&self->lock);
-}
-
-void
-te_storage_close_files (TeStorage *self)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_mutex_lock (&self->lock);
-  g_hash_table_iter_init (&iter, self->open_files);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((OpenFile *) value)->refs == 0)
-      g_hash_table_iter_remove (&iter);
-  g_mutex_unlock (&self->lock);
 }
 
 typedef enum { OP_READ, OP_WRITE } Op;
@@ -368,7 +172,7 @@ do_io (TeStorage *self,
     {
       const TeFile *f;
       guint64 in_file, chunk;
-      OpenFile *of;
+      TeOpenFile *of;
 
       if (fi >= n_files)
         {
@@ -406,7 +210,7 @@ do_io (TeStorage *self,
         {
           gsize done = 0;
 
-          of = acquire (self, fi, op == OP_WRITE, error);
+          of = _te_storage_acquire (self, fi, op == OP_WRITE, error);
           if (of == NULL)
             return FALSE;
           /* Buffered writes to a file take the kernel's inode lock, which
@@ -429,8 +233,8 @@ do_io (TeStorage *self,
 
                   if (op == OP_WRITE)
                     g_mutex_unlock (&self->write_lock);
-                  release (self, of);
-                  return set_errno_error (error, err, path, op == OP_READ ? "read" : "write");
+                  _te_storage_release (of);
+                  return _te_storage_set_errno_error (error, err, path, op == OP_READ ? "read" : "write");
                 }
               if (r == 0)
                 {
@@ -443,7 +247,7 @@ do_io (TeStorage *self,
             }
           if (op == OP_WRITE)
             g_mutex_unlock (&self->write_lock);
-          release (self, of);
+          _te_storage_release (of);
         }
       offset += chunk;
       buf += chunk;
@@ -540,8 +344,18 @@ te_storage_hash_piece (TeStorage *self,
   g_return_val_if_fail (piece < te_metainfo_get_n_pieces (self->metainfo), FALSE);
 
   size = te_metainfo_get_piece_size (self->metainfo, piece);
-  if (!te_storage_read (self, te_metainfo_get_piece_offset (self->metainfo, piece),
-                        scratch, size, &local))
+  for (guint tries = 0;; tries++)
+    {
+      if (te_storage_read (self, te_metainfo_get_piece_offset (self->metainfo, piece),
+                           scratch, size, &local))
+        break;
+      /* A file replaced while open: its descriptor is closed now, and what
+       * its path holds is what gets checked. */
+      if (tries > 0 || !g_error_matches (local, TE_STORAGE_ERROR, TE_STORAGE_ERROR_REPLACED))
+        break;
+      g_clear_error (&local);
+    }
+  if (local != NULL)
     {
       if (g_error_matches (local, TE_STORAGE_ERROR, TE_STORAGE_ERROR_MISSING))
         {

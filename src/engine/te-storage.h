@@ -19,6 +19,9 @@ GQuark te_storage_error_quark (void);
  * @TE_STORAGE_ERROR_PERMISSION: the path may not be written or read
  * @TE_STORAGE_ERROR_MISSING: a file is missing
  * @TE_STORAGE_ERROR_RANGE: a request lies outside the torrent
+ * @TE_STORAGE_ERROR_REPLACED: another file took the place of one in use
+ * @TE_STORAGE_ERROR_NO_DESCRIPTORS: the process has no descriptor left to open
+ *   a file, even after closing idle ones; transient
  */
 typedef enum {
   TE_STORAGE_ERROR_IO,
@@ -26,7 +29,13 @@ typedef enum {
   TE_STORAGE_ERROR_PERMISSION,
   TE_STORAGE_ERROR_MISSING,
   TE_STORAGE_ERROR_RANGE,
+  TE_STORAGE_ERROR_REPLACED,
+  TE_STORAGE_ERROR_NO_DESCRIPTORS,
 } TeStorageError;
+
+/* Descriptors all storages of the process keep open between uses, unless
+ * te_storage_set_max_open_files() says otherwise. */
+#define TE_STORAGE_DEFAULT_MAX_OPEN_FILES 128
 
 typedef enum {
   TE_STORAGE_FLAGS_NONE        = 0,
@@ -78,6 +87,12 @@ gboolean         te_storage_check_piece_data    (TeMetainfo      *metainfo,
                                                  guint            piece,
                                                  const guint8    *data);
 void             te_storage_close_files         (TeStorage       *self);
+gboolean         te_storage_has_open_files      (TeStorage       *self);
+gboolean         te_storage_check_open_files    (TeStorage       *self,
+                                                 gint64           idle_us,
+                                                 GError         **error);
+void             te_storage_set_max_open_files  (guint            max);
+guint            te_storage_get_max_open_files  (void);
 
 /* Asynchronous: the work runs on a worker thread, the callback on the caller's context. */
 void             te_storage_write_block_async   (TeStorage          *self,

@@ -87,14 +87,19 @@ watched_files_cb (GObject      *source,
     _te_torrent_fail_io (self, g_steal_pointer (&error));
 }
 
-/* A seed serving peers looks at its files now and then: a file deleted under
- * it still reads through an open descriptor, but the user's data is gone. */
+/* A running torrent with peers, or with files open, looks at its files now
+ * and then (on a worker: a few stat() calls per file): a file deleted or
+ * replaced under it still reads through an open descriptor, but the user's
+ * data is gone. Descriptors idle for long are closed on the way, so a quiet
+ * seed soon holds none and stops looking. */
 void
 _te_torrent_watch_files (TeTorrent *self,
                          gint64     now)
 {
-  if (self->watching_files || self->peers->len == 0 || self->storage == NULL
-      || self->have == NULL || now - self->files_checked_us < FILE_WATCH_US)
+  if (self->watching_files || self->storage == NULL || self->have == NULL
+      || now - self->files_checked_us < FILE_WATCH_US)
+    return;
+  if (self->peers->len == 0 && !te_storage_has_open_files (self->storage))
     return;
   self->files_checked_us = now;
   self->watching_files = TRUE;
@@ -136,7 +141,10 @@ rechecked_cb (GObject      *source,
   _te_engine_check_done (self->engine, self);
   if (r == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      /* Out of descriptors for a long while: still checking, again later. */
+      if (g_error_matches (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_NO_DESCRIPTORS))
+        _te_torrent_retry_check_later (self, g_steal_pointer (&error));
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           self->checking = FALSE;
           _te_torrent_fail_io (self, g_steal_pointer (&error));

@@ -23,17 +23,8 @@ te_torrent_start (TeTorrent *self)
 {
   self->user_paused = FALSE;
   self->state_serial++;
-  if (self->error)
-    {
-      g_clear_error (&self->error);
-      g_clear_pointer (&self->error_event, te_error_event_free);
-      if (self->metainfo && self->recheck_on_resume)
-        {
-          self->recheck_on_resume = FALSE;
-          _te_torrent_start_check (self);
-          return;
-        }
-    }
+  if (_te_torrent_clear_error (self))
+    return;
   if (self->state == TE_TORRENT_STATE_COMPLETE)
     {
       self->seed_done = FALSE;
@@ -57,7 +48,14 @@ te_torrent_pause (TeTorrent *self)
     return;
   self->user_paused = TRUE;
   self->state_serial++;
+  /* Paused means paused: no retry after a full disk either. */
+  g_clear_handle_id (&self->disk_retry_id, g_source_remove);
   _te_torrent_update_state (self);
+  /* A paused torrent holds no descriptor: resuming opens its files again by
+   * path, so a file deleted or replaced meanwhile is not read through an old
+   * descriptor. */
+  if (self->storage)
+    te_storage_close_files (self->storage);
   if (!was_running)
     g_idle_add_full (G_PRIORITY_DEFAULT, _te_torrent_emit_stopped_idle, g_object_ref (self), g_object_unref);
 }

@@ -272,7 +272,52 @@ typedef struct {
   gsize      size;
   guint      error_serial;
   GPtrArray *contributors;
+  GBytes    *data;       /* kept to write again when no descriptor was left */
 } WriteOp;
+
+static void piece_written_cb (GObject      *source,
+                              GAsyncResult *result,
+                              gpointer      user_data);
+
+static void
+write_op_free (WriteOp *op)
+{
+  g_ptr_array_unref (op->contributors);
+  g_bytes_unref (op->data);
+  g_object_unref (op->torrent);
+  g_free (op);
+}
+
+static void
+write_piece (TeTorrent *self,
+             WriteOp   *op)
+{
+  self->writes_pending += op->size;
+  writes_changed (self);
+  te_storage_write_piece_async (self->storage, op->piece, op->data, self->cancellable,
+                                piece_written_cb, op);
+}
+
+static gboolean
+write_again_cb (gpointer user_data)
+{
+  WriteOp *op = user_data;
+  TeTorrent *self = op->torrent;
+
+  self->writes_pending -= op->size;
+  if (self->metainfo != NULL)
+    writes_changed (self);
+  if (self->engine != NULL && self->picker != NULL && self->storage != NULL
+      && op->error_serial == self->error_serial && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      write_piece (self, op);
+      return G_SOURCE_REMOVE;
+    }
+  if (self->picker != NULL)
+    te_picker_piece_failed (self->picker, op->piece);
+  write_op_free (op);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 piece_written_cb (GObject      *source,
@@ -287,7 +332,20 @@ piece_written_cb (GObject      *source,
   self->writes_pending -= op->size;
   if (self->metainfo != NULL)
     writes_changed (self);
-  if (!te_storage_write_piece_finish (TE_STORAGE (source), result, &valid, &error))
+  if (!te_storage_write_piece_finish (TE_STORAGE (source), result, &valid, &error)
+      && g_error_matches (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_NO_DESCRIPTORS)
+      && self->engine && self->picker && op->error_serial == self->error_serial)
+    {
+      /* The piece waits in memory (the write backlog still counts it, so
+       * reading from peers pauses if many do) until a descriptor is free. */
+      guint wait = _te_torrent_descriptor_wait (self, g_steal_pointer (&error));
+
+      self->writes_pending += op->size;
+      writes_changed (self);
+      g_timeout_add (wait, write_again_cb, op);
+      return;
+    }
+  if (error != NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->picker
           && self->engine)
@@ -344,9 +402,7 @@ piece_written_cb (GObject      *source,
       if (slot && slot->handshaken)
         _te_torrent_fill_requests (self, slot);
     }
-  g_ptr_array_unref (op->contributors);
-  g_object_unref (op->torrent);
-  g_free (op);
+  write_op_free (op);
 }
 
 gboolean
@@ -457,12 +513,9 @@ _te_torrent_handle_piece (TeTorrent       *self,
       op->size = pb->size;
       op->error_serial = self->error_serial;
       op->contributors = g_ptr_array_ref (pb->contributors);
-      self->writes_pending += pb->size;
-      writes_changed (self);
+      op->data = data;
       g_hash_table_remove (self->pieces, GUINT_TO_POINTER (msg->index));
-      te_storage_write_piece_async (self->storage, msg->index, data, self->cancellable,
-                                    piece_written_cb, op);
-      g_bytes_unref (data);
+      write_piece (self, op);
     }
 
   _te_torrent_fill_requests (self, slot);

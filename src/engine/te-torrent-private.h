@@ -130,6 +130,13 @@ struct _TeTorrent
   GError           *error;
   TeErrorEvent     *error_event;
   guint             error_serial;    /* errors so far: writes from before the last one are stale */
+  guint             disk_retry_id;   /* stopped by a full disk: the timer that tries again */
+  guint             disk_retry_ms;   /* its last wait, doubling while the disk stays full */
+  guint             fd_wait_ms;      /* out of descriptors: the wait before I/O is tried again */
+  gint64            fd_wait_us;      /* when the last such wait began */
+  gint64            fd_logged_us;    /* when it was last logged */
+  guint             serve_retry_id;  /* serving again after a read found no descriptor */
+  guint             check_retry_id;  /* a check tried again after it found no descriptor */
   TeQueuePriority   priority;
   guint             queue_position;
   double            seed_ratio;      /* < 0: the engine's setting; 0: none */
@@ -216,6 +223,20 @@ void      _te_torrent_fail_io            (TeTorrent          *self,
                                           GError             *error);
 void      _te_torrent_report             (TeTorrent          *self,
                                           TeErrorEvent       *event);
+
+/* te-torrent-retry.c: trouble that passes (a full disk, no descriptor left) */
+gboolean  _te_torrent_clear_error        (TeTorrent          *self);
+void      _te_torrent_schedule_disk_retry (TeTorrent         *self,
+                                          GError             *error,
+                                          TeErrorEvent       *event);
+guint     _te_torrent_descriptor_wait    (TeTorrent          *self,
+                                          GError             *error);
+void      _te_torrent_retry_check_later  (TeTorrent          *self,
+                                          GError             *error);
+void      _te_torrent_serve_later        (TeTorrent          *self,
+                                          GError             *error);
+void      _te_torrent_set_disk_retry     (guint               first_ms,
+                                          guint               last_ms);
 void      _te_torrent_tick               (TeTorrent          *self,
                                           gint64              now);
 void      _te_torrent_set_queued         (TeTorrent          *self,

@@ -157,7 +157,10 @@ piece_read_cb (GObject      *source,
                                  (gpointer *) &waiting);
   if (data == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->engine)
+      /* No descriptor left: the requests stay queued and are served later. */
+      if (g_error_matches (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_NO_DESCRIPTORS) && self->engine)
+        _te_torrent_serve_later (self, g_steal_pointer (&error));
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->engine)
         _te_torrent_fail_io (self, g_steal_pointer (&error));
     }
   else

@@ -60,6 +60,9 @@ te_torrent_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->throttle_id, g_source_remove);
   g_clear_handle_id (&self->upload_throttle_id, g_source_remove);
+  g_clear_handle_id (&self->disk_retry_id, g_source_remove);
+  g_clear_handle_id (&self->serve_retry_id, g_source_remove);
+  g_clear_handle_id (&self->check_retry_id, g_source_remove);
   if (self->peers)
     _te_torrent_drop_all_peers (self, "torrent removed");
   if (self->announcer)
@@ -512,23 +515,30 @@ _te_torrent_report (TeTorrent    *self,
   te_error_event_free (event);
 }
 
-/**
- * _te_torrent_fail:
- * @error: (transfer full): what stopped the torrent
- *
- * Stops the torrent. Filesystem errors pause it until the user resumes it
- * (and then the data is checked again, since it may have changed); metadata
- * errors end it.
- */
-/* A storage error: its code says what went wrong (no_space, file_missing…). */
+/* A storage error: its code says what went wrong (no_space, file_missing…).
+ * Running out of descriptors is no error: whoever met it tries again. */
 void
 _te_torrent_fail_io (TeTorrent *self,
                      GError    *error)
 {
   const char *code = te_error_code_from_gerror (error);
 
+  if (g_error_matches (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_NO_DESCRIPTORS))
+    {
+      _te_torrent_descriptor_wait (self, error);
+      return;
+    }
   _te_torrent_fail (self, TE_ERROR_CATEGORY_FILESYSTEM, code, error);
 }
+
+/**
+ * _te_torrent_fail:
+ * @error: (transfer full): what stopped the torrent
+ *
+ * Stops the torrent. Filesystem errors pause it until the user resumes it
+ * (and then the data is checked again, since it may have changed), a full
+ * disk until it is resumed or tries again by itself; metadata errors end it.
+ */
 
 void
 _te_torrent_fail (TeTorrent       *self,
@@ -546,6 +556,8 @@ _te_torrent_fail (TeTorrent       *self,
       return;
     }
   event = te_error_event_new (category, code, error->message, self->save_path);
+  if (category == TE_ERROR_CATEGORY_FILESYSTEM && g_strcmp0 (code, "no_space") == 0)
+    _te_torrent_schedule_disk_retry (self, error, event);
   self->error_serial++;
   /* Not a warning: the event carries it to whoever shows errors. */
   g_message ("%s: %s", self->name, error->message);
@@ -755,6 +767,7 @@ _te_torrent_piece_verified (TeTorrent *self,
 {
   te_bitfield_set (self->have, piece, TRUE);
   self->bytes_dirty = TRUE;
+  self->disk_retry_ms = 0;   /* the disk had room: a next full disk starts over */
   te_picker_piece_verified (self->picker, piece);
   for (guint i = 0; i < self->peers->len; i++)
     {
