@@ -16,11 +16,19 @@
  * client's socket accepts data, so libsoup holds at most one frame. While a
  * client is behind, progress batches replace each other (the latest wins)
  * and piece events are dropped; other events queue, and a client whose queue
- * passes the bound is closed with TE_EVENT_HUB_CLOSE_TOO_SLOW. */
+ * passes the bound is closed with TE_EVENT_HUB_CLOSE_TOO_SLOW.
+ *
+ * Time bounds too, checked once a second: a client whose socket has taken
+ * nothing for the stall timeout while frames wait, or that has not answered
+ * the keepalive pings for that long, is closed the same way (even when few
+ * events come, a client that never reads would otherwise stay for good). A
+ * client that does not take the close frame either has its socket shut down
+ * after a grace period. */
 
 #define MAX_SUBSCRIPTIONS 4096
 #define MAX_BACKLOG_BYTES (8 * 1024 * 1024)
 #define MAX_INCOMING 65536
+#define MAX_CLOSE_GRACE_US (5 * G_USEC_PER_SEC)
 
 typedef enum {
   KIND_TERMINAL,   /* kept until sent */
@@ -36,7 +44,11 @@ typedef struct {
   gsize                    queued_bytes;
   char                    *progress;     /* the pending progress batch */
   GSource                  *writable;
+  gint64                   waiting_since;  /* frames wait and the socket took none since; 0: none wait */
+  gint64                   heard_at;       /* the last pong or message */
+  gint64                   closing_since;
   gboolean                 closing;
+  gboolean                 shut_down;
 } Client;
 
 struct _TeEventHub {
@@ -44,6 +56,7 @@ struct _TeEventHub {
   GPtrArray  *clients;
   guint       progress_id;
   guint       max_backlog;
+  guint       stall_timeout_ms;
 };
 
 static void client_flush (Client *c);
@@ -97,6 +110,7 @@ client_drop (Client     *c,
   if (c->closing)
     return;
   c->closing = TRUE;
+  c->closing_since = g_get_monotonic_time ();
   g_queue_clear_full (&c->frames, g_free);
   g_clear_pointer (&c->progress, g_free);
   c->queued_bytes = 0;
@@ -123,10 +137,18 @@ writable_cb (GSocket      *socket,
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+client_pending (Client *c)
+{
+  return c->frames.length > 0 || c->progress != NULL;
+}
+
 static void
 client_flush (Client *c)
 {
-  while (!c->closing && (c->frames.length || c->progress) && socket_writable (c))
+  gboolean sent = FALSE;
+
+  while (!c->closing && client_pending (c) && socket_writable (c))
     {
       g_autofree char *frame = g_queue_pop_head (&c->frames);
 
@@ -135,8 +157,13 @@ client_flush (Client *c)
       else
         frame = g_steal_pointer (&c->progress);
       soup_websocket_connection_send_text (c->conn, frame);
+      sent = TRUE;
     }
-  if (!c->closing && (c->frames.length || c->progress) && c->writable == NULL)
+  if (!client_pending (c))
+    c->waiting_since = 0;
+  else if (sent || c->waiting_since == 0)
+    c->waiting_since = g_get_monotonic_time ();
+  if (!c->closing && client_pending (c) && c->writable == NULL)
     {
       c->writable = g_socket_create_source (c->socket, G_IO_OUT, NULL);
       g_source_set_callback (c->writable, (GSourceFunc) G_CALLBACK (writable_cb), c, NULL);
@@ -149,7 +176,7 @@ client_push (Client *c,
              Kind    kind,
              const char *frame)
 {
-  gboolean behind = c->frames.length > 0 || c->progress != NULL || !socket_writable (c);
+  gboolean behind = client_pending (c) || !socket_writable (c);
 
   if (c->closing)
     return;
@@ -423,6 +450,37 @@ progress_event (GString   *s,
                           te_torrent_state_to_string (te_torrent_get_state (t)));
 }
 
+/* The time bounds. */
+static void
+check_client (Client *c,
+              gint64  now)
+{
+  gint64 timeout = (gint64) c->hub->stall_timeout_ms * 1000;
+  gint64 keepalive = (gint64) soup_websocket_connection_get_keepalive_interval (c->conn) * G_USEC_PER_SEC;
+
+  if (c->closing)
+    {
+      /* A client that never reads never takes the close frame either. */
+      if (!c->shut_down && now - c->closing_since > MIN (timeout, MAX_CLOSE_GRACE_US))
+        {
+          g_debug ("An event client did not take its close frame: shutting its socket down");
+          c->shut_down = TRUE;
+          g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
+        }
+      return;
+    }
+  if (c->waiting_since && now - c->waiting_since > timeout)
+    {
+      g_debug ("An event client took nothing for %u ms: closing it", c->hub->stall_timeout_ms);
+      client_drop (c, TE_EVENT_HUB_CLOSE_TOO_SLOW, "client too slow");
+    }
+  else if (now - c->heard_at > keepalive + timeout)
+    {
+      g_debug ("An event client answered no ping for %u ms: closing it", c->hub->stall_timeout_ms);
+      client_drop (c, TE_EVENT_HUB_CLOSE_TOO_SLOW, "no answer to ping");
+    }
+}
+
 static gboolean
 progress_cb (gpointer user_data)
 {
@@ -430,7 +488,10 @@ progress_cb (gpointer user_data)
   GPtrArray *torrents;
   g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(GPtrArray) events = NULL;
+  gint64 now = g_get_monotonic_time ();
 
+  for (guint i = 0; i < hub->clients->len; i++)
+    check_client (g_ptr_array_index (hub->clients, i), now);
   if (hub->clients->len == 0)
     return G_SOURCE_CONTINUE;
   torrents = te_engine_get_torrents (hub->engine);
@@ -519,6 +580,7 @@ message_cb (SoupWebsocketConnection *conn,
   const char *data = g_bytes_get_data (message, &len);
   JsonNode *sub;
 
+  c->heard_at = g_get_monotonic_time ();
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
       client_drop (c, SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA, "text frames only");
@@ -561,6 +623,14 @@ message_cb (SoupWebsocketConnection *conn,
 }
 
 static void
+pong_cb (SoupWebsocketConnection *conn,
+         GBytes                  *message,
+         Client                  *c)
+{
+  c->heard_at = g_get_monotonic_time ();
+}
+
+static void
 closed_cb (SoupWebsocketConnection *conn,
            Client                  *c)
 {
@@ -586,12 +656,16 @@ te_event_hub_add_client (TeEventHub              *hub,
   c->conn = g_object_ref (conn);
   c->socket = g_object_ref (socket);
   g_queue_init (&c->frames);
+  c->heard_at = g_get_monotonic_time ();
   set_subscriptions (c, info_hashes);
   /* Events are small: a modest kernel buffer keeps a stalled client cheap. */
   g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, 256 * 1024, NULL);
   soup_websocket_connection_set_max_incoming_payload_size (conn, MAX_INCOMING);
-  soup_websocket_connection_set_keepalive_interval (conn, 30);
+  /* Pings find dead peers and clients that never read: both stop answering. */
+  soup_websocket_connection_set_keepalive_interval (conn, CLAMP (hub->stall_timeout_ms / 1000, 1,
+                                                                 TE_EVENT_HUB_KEEPALIVE_S));
   g_signal_connect (conn, "message", G_CALLBACK (message_cb), c);
+  g_signal_connect (conn, "pong", G_CALLBACK (pong_cb), c);
   g_signal_connect (conn, "closed", G_CALLBACK (closed_cb), c);
   g_ptr_array_add (hub->clients, c);
 }
@@ -614,6 +688,20 @@ te_event_hub_set_max_backlog (TeEventHub *hub,
   hub->max_backlog = MAX (frames, 1);
 }
 
+/**
+ * te_event_hub_set_stall_timeout:
+ * @timeout_ms: how long a client may take nothing while frames wait, or leave
+ *   pings unanswered; %TE_EVENT_HUB_STALL_TIMEOUT_MS by default
+ *
+ * Applies to clients added afterwards (their keepalive interval follows it).
+ */
+void
+te_event_hub_set_stall_timeout (TeEventHub *hub,
+                                guint       timeout_ms)
+{
+  hub->stall_timeout_ms = MAX (timeout_ms, 1);
+}
+
 TeEventHub *
 te_event_hub_new (TeEngine *engine)
 {
@@ -622,6 +710,7 @@ te_event_hub_new (TeEngine *engine)
   hub->engine = g_object_ref (engine);
   hub->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) client_free);
   hub->max_backlog = TE_EVENT_HUB_MAX_BACKLOG;
+  hub->stall_timeout_ms = TE_EVENT_HUB_STALL_TIMEOUT_MS;
   g_signal_connect (engine, "torrent-added", G_CALLBACK (torrent_added_cb), hub);
   g_signal_connect (engine, "torrent-removed", G_CALLBACK (torrent_removed_cb), hub);
   g_signal_connect (engine, "torrent-state-changed", G_CALLBACK (state_changed_cb), hub);

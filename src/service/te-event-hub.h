@@ -13,6 +13,11 @@ typedef struct _TeEventHub TeEventHub;
 
 /* Frames queued for a client before it is cut off as too slow. */
 #define TE_EVENT_HUB_MAX_BACKLOG 1024
+/* How long a client may take nothing while events wait for it, or leave
+ * keepalive pings unanswered, before it is closed. */
+#define TE_EVENT_HUB_STALL_TIMEOUT_MS (30 * 1000)
+/* Seconds between keepalive pings (less when the stall timeout is shorter). */
+#define TE_EVENT_HUB_KEEPALIVE_S 30
 /* The close code sent to a client that fell too far behind. */
 #define TE_EVENT_HUB_CLOSE_TOO_SLOW SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION
 
@@ -21,6 +26,8 @@ void        te_event_hub_free            (TeEventHub              *hub);
 void        te_event_hub_close           (TeEventHub              *hub);
 void        te_event_hub_set_max_backlog (TeEventHub              *hub,
                                           guint                    frames);
+void        te_event_hub_set_stall_timeout (TeEventHub            *hub,
+                                          guint                    timeout_ms);
 void        te_event_hub_add_client      (TeEventHub              *hub,
                                           SoupWebsocketConnection *conn,
                                           GSocket                 *socket,
