@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "te-event-hub.h"
+#include "te-origin.h"
 #include "te-service-private.h"
 #include "rpc/te-transmission-rpc.h"
 
@@ -205,37 +206,19 @@ _te_service_set_event_limits (TeService *self,
     te_event_hub_set_max_backlog (self->events, max_backlog_frames);
 }
 
-/* Host check: DNS rebinding defence. */
+/* Host and Origin checks (te-origin.c) */
 
-static char *
-host_name (const char *host)
-{
-  const char *end;
-
-  if (host == NULL || *host == '\0')
-    return NULL;
-  if (host[0] == '[')
-    {
-      end = strchr (host, ']');
-      return end ? g_ascii_strdown (host + 1, end - host - 1) : NULL;
-    }
-  end = strrchr (host, ':');
-  return g_ascii_strdown (host, end ? end - host : -1);
-}
-
+/* A state-changing request or a WebSocket upgrade: what a page of another
+ * site could forge. */
 static gboolean
-host_allowed (TeService  *self,
-              const char *host)
+needs_origin_check (SoupServerMessage *msg)
 {
-  g_autofree char *name = host_name (host);
-  g_autoptr(GInetAddress) addr = NULL;
+  const char *method = soup_server_message_get_method (msg);
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
 
-  if (name == NULL)
-    return FALSE;
-  if (g_hash_table_contains (self->allowed_hosts, name))
+  if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0 && strcmp (method, "OPTIONS") != 0)
     return TRUE;
-  addr = g_inet_address_new_from_string (name);
-  return addr && g_inet_address_get_is_loopback (addr);
+  return soup_message_headers_header_contains (req, "Upgrade", "websocket");
 }
 
 /* Routing */
@@ -417,11 +400,23 @@ early_handler_cb (SoupServer        *server,
   g_autofree char *id = NULL;
   const TeRoute *route;
   g_autofree char *token = NULL;
+  const char *origin;
   gsize limit;
 
-  if (!host_allowed (self, soup_message_headers_get_one (req, "Host")))
+  if (!te_origin_host_allowed (self->allowed_hosts, soup_message_headers_get_one (req, "Host")))
     {
       _te_service_reply_error (self, msg, 403, "forbidden", "This Host is not allowed");
+      return;
+    }
+  origin = soup_message_headers_get_one (req, "Origin");
+  if (origin && needs_origin_check (msg)
+      && !te_origin_allowed (self->allowed_hosts, (const char * const *) self->config.cors_origins, self->port,
+                             origin, soup_message_headers_get_one (req, "Host")))
+    {
+      g_debug ("Refused a %s from Origin %s", method, origin);
+      _te_service_reply_error (self, msg, 403, "forbidden",
+                               "This Origin may not change anything: it is neither this server "
+                               "nor one of the configured CORS origins");
       return;
     }
   add_cors (self, msg);
