@@ -359,6 +359,7 @@ follow (Send    *send,
   g_autoptr(GUri) next = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *scheme;
+  const char *method;
   SoupMessage *msg;
   SoupMessageHeadersIter iter;
   const char *name;
@@ -393,7 +394,11 @@ follow (Send    *send,
       return NULL;
     }
 
-  msg = soup_message_new_from_uri (soup_message_get_method (send->msg), next);
+  /* A body is not carried over, so only GET and HEAD keep their method. */
+  method = soup_message_get_method (send->msg);
+  if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0)
+    method = SOUP_METHOD_GET;
+  msg = soup_message_new_from_uri (method, next);
   same_origin = g_ascii_strcasecmp (scheme, g_uri_get_scheme (base)) == 0
                 && g_ascii_strcasecmp (g_uri_get_host (next), g_uri_get_host (base)) == 0
                 && g_uri_get_port (next) == g_uri_get_port (base);
@@ -401,7 +406,7 @@ follow (Send    *send,
   while (soup_message_headers_iter_next (&iter, &name, &value))
     {
       /* Credentials stay with the host they were meant for. */
-      if (g_ascii_strcasecmp (name, "Host") == 0
+      if (g_ascii_strcasecmp (name, "Host") == 0 || g_ascii_strcasecmp (name, "Connection") == 0
           || (!same_origin && (g_ascii_strcasecmp (name, "Cookie") == 0
                                || g_ascii_strcasecmp (name, "Authorization") == 0)))
         continue;
@@ -489,6 +494,8 @@ send_hop (GTask *task)
   send->checked = FALSE;
 
   soup_message_add_flags (send->msg, SOUP_MESSAGE_NO_REDIRECT | SOUP_MESSAGE_NEW_CONNECTION);
+  /* Never reused, so not kept either: no idle descriptor per request. */
+  soup_message_headers_replace (soup_message_get_request_headers (send->msg), "Connection", "close");
   g_signal_connect (send->msg, "network-event", G_CALLBACK (network_event_cb), send);
   soup_session_send_async (send->session, send->msg, G_PRIORITY_DEFAULT, send->hop_cancellable,
                            sent_cb, task);

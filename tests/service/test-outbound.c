@@ -127,8 +127,9 @@ server_start (Server     *server,
 {
   g_autoptr(GInetAddress) address = g_inet_address_new_from_string (host);
   g_autoptr(GSocketAddress) bind_to = g_inet_socket_address_new (address, 0);
+  g_autoptr(GSocketAddress) local = NULL;
   g_autoptr(GError) error = NULL;
-  GSList *uris;
+  GSList *listeners;
 
   server->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (server->server, NULL, server_cb, server, NULL);
@@ -138,9 +139,11 @@ server_start (Server     *server,
       g_clear_object (&server->server);
       return FALSE;
     }
-  uris = soup_server_get_uris (server->server);
-  server->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  listeners = soup_server_get_listeners (server->server);
+  local = g_socket_get_local_address (listeners->data, &error);
+  g_slist_free (listeners);
+  g_assert_no_error (error);
+  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   server->base = g_strdup_printf (strchr (host, ':') ? "http://[%s]:%u" : "http://%s:%u",
                                   host, server->port);
   return TRUE;
