@@ -14,6 +14,7 @@ main (int    argc,
       char **argv)
 {
   g_autoptr(TeApplication) app = NULL;
+  int status;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -22,5 +23,6 @@ main (int    argc,
 
   g_set_application_name (_("TorrentEdge"));
   app = te_application_new ();
-  return g_application_run (G_APPLICATION (app), argc, argv);
+  status = g_application_run (G_APPLICATION (app), argc, argv);
+  return status != 0 ? status : te_application_get_exit_status (app);
 }

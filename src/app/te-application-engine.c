@@ -183,7 +183,34 @@ problem_cb (TeStateManager *manager,
   _te_application_report (self, message);
 }
 
-/* Start: folders on a worker, then the engine, then the saved torrents. */
+/* Start: the state folder's lock, folders on a worker, then the engine,
+ * then the saved torrents. */
+
+/* One process per state folder: a daemon (torrentedge-cli daemon) on the
+ * same folder would write the same state and data files. Making the folder
+ * and taking the lock are two quick calls on a local folder, done before
+ * the first window. Returns FALSE, with self->locked_out saying why, when
+ * another process holds the lock; a lock that cannot be taken at all (a
+ * read-only folder) is reported and the app runs, as it did before. */
+gboolean
+_te_application_engine_lock (TeApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  self->state_dir = g_build_filename (g_get_user_data_dir (), "torrentedge", "state", NULL);
+  if (g_mkdir_with_parents (self->state_dir, 0700) != 0)
+    return TRUE;
+  self->lock = te_instance_lock_acquire (self->state_dir, &error);
+  if (self->lock != NULL)
+    return TRUE;
+  if (!g_error_matches (error, TE_INSTANCE_LOCK_ERROR, TE_INSTANCE_LOCK_ERROR_HELD))
+    {
+      g_warning ("%s", error->message);
+      return TRUE;
+    }
+  self->locked_out = g_strdup (error->message);
+  return FALSE;
+}
 
 void
 _te_application_engine_init (TeApplication *self)
@@ -193,7 +220,8 @@ _te_application_engine_init (TeApplication *self)
   self->settings = g_settings_new (TE_SETTINGS_SCHEMA_ID);
   self->app_settings = g_settings_new (TE_SETTINGS_SCHEMA_ID ".App");
   self->remote_settings = g_settings_new (TE_SETTINGS_SCHEMA_ID ".Remote");
-  self->state_dir = g_build_filename (g_get_user_data_dir (), "torrentedge", "state", NULL);
+  if (self->state_dir == NULL)
+    self->state_dir = g_build_filename (g_get_user_data_dir (), "torrentedge", "state", NULL);
 
   read_settings (self, &settings);
   self->engine = te_engine_new (&settings);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "te-application.h"
+#include "te-instance-lock.h"
 #include "te-service.h"
 #include "te-state-manager.h"
 
@@ -18,6 +19,9 @@ struct _TeApplication
   TeStateManager *state;
   TeService      *service;         /* remote control, while enabled */
   char           *state_dir;
+  TeInstanceLock *lock;            /* one process per state folder */
+  char           *locked_out;      /* why not, when another process has it */
+  int             exit_status;
   GPtrArray      *pending_files;   /* GFile opened before the engine was ready */
   guint           inhibit_cookie;
   guint           n_downloading;
@@ -29,6 +33,7 @@ struct _TeApplication
   guint           stopped : 1;
 };
 
+gboolean _te_application_engine_lock (TeApplication *self);
 void  _te_application_engine_init     (TeApplication *self);
 void  _te_application_engine_start    (TeApplication *self);
 void  _te_application_engine_stop     (TeApplication *self);

@@ -69,6 +69,20 @@ te_application_is_ready (TeApplication *self)
   return self->ready;
 }
 
+/**
+ * te_application_get_exit_status:
+ *
+ * Returns: what the process should exit with once g_application_run()
+ *   returns 0: 1 when another TorrentEdge had the state folder
+ */
+int
+te_application_get_exit_status (TeApplication *self)
+{
+  g_return_val_if_fail (TE_IS_APPLICATION (self), 1);
+
+  return self->exit_status;
+}
+
 static TeWindow *
 get_window (TeApplication *self)
 {
@@ -96,7 +110,8 @@ te_application_quit (TeApplication *self)
 
   g_return_if_fail (TE_IS_APPLICATION (self));
 
-  _te_application_engine_stop (self);
+  if (self->engine != NULL)
+    _te_application_engine_stop (self);
   /* Destroying a window removes it from the list. */
   while ((windows = gtk_application_get_windows (GTK_APPLICATION (self))) != NULL)
     gtk_window_destroy (windows->data);
@@ -202,15 +217,60 @@ te_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.help", help_accels);
   te_window_set_accels (GTK_APPLICATION (self));
 
+  if (!_te_application_engine_lock (self))
+    {
+      /* Nothing starts: activate and open only say why, and the app ends
+       * with status 1 once that is closed. */
+      g_printerr ("%s\n", self->locked_out);
+      self->exit_status = 1;
+      self->stopped = TRUE;
+      return;
+    }
   _te_application_engine_init (self);
   _te_application_engine_start (self);
   self->sigterm_id = g_unix_signal_add (SIGTERM, unix_signal_cb, self);
   self->sigint_id = g_unix_signal_add (SIGINT, unix_signal_cb, self);
 }
 
+/* Another TorrentEdge has the state folder: say so in a window of its own,
+ * since a desktop launch shows no terminal. */
+static gboolean
+show_locked_out (TeApplication *self)
+{
+  GtkWindow *dialog;
+
+  if (self->locked_out == NULL)
+    return FALSE;
+  dialog = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (dialog == NULL)
+    {
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+      GtkWidget *header = adw_header_bar_new ();
+      GtkWidget *page = adw_status_page_new ();
+
+      adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), gtk_label_new (NULL));
+      gtk_widget_add_css_class (header, "flat");
+      adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "dialog-error-symbolic");
+      adw_status_page_set_title (ADW_STATUS_PAGE (page), _("TorrentEdge Is Already Running"));
+      adw_status_page_set_description (ADW_STATUS_PAGE (page), self->locked_out);
+      gtk_widget_set_vexpand (page, TRUE);
+      gtk_box_append (GTK_BOX (box), header);
+      gtk_box_append (GTK_BOX (box), page);
+      dialog = GTK_WINDOW (adw_window_new ());
+      gtk_window_set_title (dialog, _("TorrentEdge"));
+      gtk_window_set_default_size (dialog, 480, 360);
+      adw_window_set_content (ADW_WINDOW (dialog), box);
+      gtk_window_set_application (dialog, GTK_APPLICATION (self));
+    }
+  gtk_window_present (dialog);
+  return TRUE;
+}
+
 static void
 te_application_activate (GApplication *app)
 {
+  if (show_locked_out (TE_APPLICATION (app)))
+    return;
   gtk_window_present (GTK_WINDOW (get_window (TE_APPLICATION (app))));
 }
 
@@ -221,8 +281,11 @@ te_application_open (GApplication  *app,
                      const char    *hint)
 {
   TeApplication *self = TE_APPLICATION (app);
-  TeWindow *window = get_window (self);
+  TeWindow *window;
 
+  if (show_locked_out (self))
+    return;
+  window = get_window (self);
   gtk_window_present (GTK_WINDOW (window));
   if (!self->ready)
     {
@@ -277,6 +340,8 @@ te_application_finalize (GObject *object)
   TeApplication *self = TE_APPLICATION (object);
 
   g_free (self->state_dir);
+  g_free (self->locked_out);
+  g_clear_pointer (&self->lock, te_instance_lock_release);
 
   G_OBJECT_CLASS (te_application_parent_class)->finalize (object);
 }

@@ -16,5 +16,6 @@ GSettings     *te_application_get_settings     (TeApplication *self);
 GSettings     *te_application_get_app_settings (TeApplication *self);
 gboolean       te_application_is_ready         (TeApplication *self);
 void           te_application_quit             (TeApplication *self);
+int            te_application_get_exit_status  (TeApplication *self);
 
 G_END_DECLS
