@@ -3,8 +3,10 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 #include "service-fixture.h"
@@ -136,6 +138,14 @@ test_rest_add (Fixture       *f,
   assert_refused (b, ".ssh");
   c = svc_json (&f->svc, "POST", "/api/v1/torrents", escaping, 403);
   assert_refused (c, "outside");
+  /* A sibling whose name starts like the root is outside it. */
+  {
+    g_autofree char *sibling_path = g_strconcat (f->downloads, "-evil", NULL);
+    g_autofree char *sibling = add_body (f, sibling_path);
+
+    e = svc_json (&f->svc, "POST", "/api/v1/torrents", sibling, 403);
+    assert_refused (e, "outside");
+  }
 
   form = svc_multipart (te_metainfo_get_torrent_bytes (f->meta), f->ssh, &content_type);
   g_assert_cmpuint (svc_request (&f->svc, "POST", "/api/v1/torrents", content_type, form, f->svc.token, &reply),
@@ -365,6 +375,28 @@ test_rpc_local_file (Fixture       *f,
   g_assert_null (strstr (result, "0x72"));
   g_assert_null (strstr (result, "secret"));
   g_assert_null (strstr (result, "root"));
+
+  /* A pipe is not waited on; a file too large is not read. */
+  {
+    g_autofree char *fifo = g_build_filename (f->downloads, "pipe.torrent", NULL);
+    g_autofree char *big = g_build_filename (f->downloads, "big.torrent", NULL);
+    g_autofree char *read_fifo = g_strdup_printf ("{\"method\":\"torrent-add\",\"arguments\":"
+                                                  "{\"filename\":\"%s\"}}", fifo);
+    g_autofree char *read_big = g_strdup_printf ("{\"method\":\"torrent-add\",\"arguments\":"
+                                                 "{\"filename\":\"%s\"}}", big);
+    g_autoptr(JsonNode) d = NULL, e = NULL;
+    FILE *fp;
+
+    g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+    d = rpc (f, read_fifo);
+    g_assert_nonnull (strstr (result_of (d), "not a regular file"));
+    fp = fopen (big, "w");
+    g_assert_nonnull (fp);
+    g_assert_cmpint (ftruncate (fileno (fp), TE_METAINFO_MAX_SIZE + 1), ==, 0);
+    fclose (fp);
+    e = rpc (f, read_big);
+    g_assert_nonnull (strstr (result_of (e), "larger than a torrent file can be"));
+  }
 
   g_assert_true (g_file_set_contents (good, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL));
   c = rpc (f, read_good);

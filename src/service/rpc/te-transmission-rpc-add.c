@@ -3,7 +3,10 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 
@@ -188,6 +191,10 @@ parse_bytes (AddJob *job,
 
 /* A .torrent on the server's disk */
 
+/* One descriptor for the checks and the read: O_NOFOLLOW, so a link put in
+ * place of the checked file is not followed; O_NONBLOCK, so opening a pipe
+ * does not wait; and never more than a torrent file can hold, even when the
+ * file grows after it was looked at. */
 static void
 read_thread (GTask        *task,
              gpointer      source,
@@ -195,15 +202,16 @@ read_thread (GTask        *task,
              GCancellable *cancellable)
 {
   const char *path = task_data;
-  GStatBuf st;
-  char *contents = NULL;
-  gsize length = 0;
-  GError *error = NULL;
+  g_autoptr(GByteArray) data = NULL;
+  struct stat st;
+  int fd, err;
 
-  if (g_stat (path, &st) != 0)
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
+  if (fd < 0 || fstat (fd, &st) != 0)
     {
-      int err = errno;
-
+      err = errno;
+      if (fd >= 0)
+        close (fd);
       g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (err),
                                "cannot read “%s”: %s", path, g_strerror (err));
       return;
@@ -211,22 +219,48 @@ read_thread (GTask        *task,
   /* Devices and pipes could be read forever. */
   if (!S_ISREG (st.st_mode))
     {
+      close (fd);
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
                                "“%s” is not a regular file", path);
       return;
     }
   if (st.st_size > TE_METAINFO_MAX_SIZE)
     {
+      close (fd);
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
                                "“%s” is larger than a torrent file can be", path);
       return;
     }
-  if (!g_file_get_contents (path, &contents, &length, &error))
+  data = g_byte_array_sized_new ((guint) st.st_size + 1);
+  for (;;)
     {
-      g_task_return_error (task, error);
-      return;
+      guint8 buf[FETCH_CHUNK];
+      ssize_t n = read (fd, buf, sizeof buf);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          err = errno;
+          close (fd);
+          g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (err),
+                                   "cannot read “%s”: %s", path, g_strerror (err));
+          return;
+        }
+      if (n == 0)
+        break;
+      if (data->len + (gsize) n > TE_METAINFO_MAX_SIZE)
+        {
+          close (fd);
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
+                                   "“%s” is larger than a torrent file can be", path);
+          return;
+        }
+      g_byte_array_append (data, buf, (guint) n);
     }
-  g_task_return_pointer (task, g_bytes_new_take (contents, length), (GDestroyNotify) g_bytes_unref);
+  close (fd);
+  g_task_return_pointer (task, g_byte_array_free_to_bytes (g_steal_pointer (&data)),
+                         (GDestroyNotify) g_bytes_unref);
 }
 
 static void
