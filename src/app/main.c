@@ -8,6 +8,7 @@
 #include <locale.h>
 
 #include "te-application.h"
+#include "te-fd-budget.h"
 
 int
 main (int    argc,
@@ -20,6 +21,8 @@ main (int    argc,
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  /* Peers, data files and the remote API all need descriptors. */
+  te_fd_budget_raise_limit ();
 
   g_set_application_name (_("TorrentEdge"));
   app = te_application_new ();

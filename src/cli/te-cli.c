@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "te-cli.h"
+#include "te-fd-budget.h"
 
 static const struct {
   const char *name;
@@ -97,6 +98,8 @@ main (int    argc,
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  /* Peers, data files and the remote API all need descriptors. */
+  te_fd_budget_raise_limit ();
 
   if (argc < 2)
     {

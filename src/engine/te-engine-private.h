@@ -5,6 +5,7 @@
 
 #include "te-ban-manager.h"
 #include "te-engine.h"
+#include "te-listener.h"
 #include "te-token-bucket.h"
 
 G_BEGIN_DECLS
@@ -17,7 +18,7 @@ struct _TeEngine
 
   TeEngineSettings  settings;
   guint8            peer_id[20];
-  GSocketService   *service;
+  TeListener       *listener;       /* the peer port */
   guint16           port;
   guint16           remote_control_port;  /* refused to outbound requests */
   SoupSession      *soup;
@@ -36,6 +37,8 @@ struct _TeEngine
   TeEngineStats     stats;
   guint64           removed_down;   /* session totals of removed torrents */
   guint64           removed_up;
+  gint64            dials_resume_us; /* no outgoing connections before, for want of descriptors */
+  guint             dials_backoff_ms;
 };
 
 void _te_engine_announce_added (TeEngine  *self,
@@ -46,6 +49,14 @@ void _te_engine_index_torrent  (TeEngine  *self,
                                 gboolean   present);
 TeTorrent *_te_engine_lookup_hash (TeEngine     *self,
                                    const guint8  info_hash[20]);
+
+/* Descriptors (te-engine-session.c) */
+guint    _te_engine_max_peers          (TeEngine *self);
+gboolean _te_engine_may_dial           (TeEngine *self,
+                                        gint64    now);
+void     _te_engine_dial_out_of_descriptors (TeEngine *self,
+                                             gint64    now);
+void     _te_engine_dial_succeeded     (TeEngine *self);
 
 /* The torrent signals the engine repeats as its torrent-… signals; the
  * arguments that follow each are the torrent signal's own. */

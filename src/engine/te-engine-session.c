@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "te-engine-private.h"
+#include "te-fd-budget.h"
 #include "te-torrent-private.h"
 
 /* The session's listening socket, the peers that connect to it before they
@@ -61,25 +62,63 @@ static const TePeerHandler pending_handler = {
   pending_closed_cb,
 };
 
-static gboolean
-incoming_cb (GSocketService    *service,
-             GSocketConnection *connection,
-             GObject           *source,
-             gpointer           user_data)
+/* The global peer cap: the setting, within the descriptor budget. */
+guint
+_te_engine_max_peers (TeEngine *self)
+{
+  return MIN (self->settings.max_peers_global, te_fd_budget_get_peers ());
+}
+
+static void
+incoming_cb (GSocket  *socket,
+             gpointer  user_data)
 {
   TeEngine *self = user_data;
-  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
+  g_autoptr(GSocketConnection) connection = NULL;
   g_autofree char *host = NULL;
 
   if (G_IS_INET_SOCKET_ADDRESS (remote))
     host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
   if (host != NULL && te_ban_manager_is_banned (self->bans, host, g_get_monotonic_time ()))
-    return TRUE;
-  if (_te_engine_count_peers (self) + self->pending->len >= self->settings.max_peers_global)
-    return TRUE;
+    return;
+  if (_te_engine_count_peers (self) + self->pending->len >= _te_engine_max_peers (self))
+    return;
 
+  connection = g_socket_connection_factory_create_connection (socket);
   g_ptr_array_add (self->pending, te_peer_new_incoming (connection, &pending_handler, self));
-  return TRUE;
+}
+
+/* Outgoing connections that fail for want of descriptors: no torrent dials
+ * for a while (DIAL_BACKOFF_MIN_MS, doubling to DIAL_BACKOFF_MAX_MS), and the
+ * address is not held to blame; the next dial that gets through ends it. */
+#define DIAL_BACKOFF_MIN_MS 1000
+#define DIAL_BACKOFF_MAX_MS 30000
+
+gboolean
+_te_engine_may_dial (TeEngine *self,
+                     gint64    now)
+{
+  return now >= self->dials_resume_us;
+}
+
+void
+_te_engine_dial_out_of_descriptors (TeEngine *self,
+                                    gint64    now)
+{
+  /* Dials started together fail together: one step for all of them. */
+  if (now < self->dials_resume_us)
+    return;
+  self->dials_backoff_ms = self->dials_backoff_ms ? MIN (self->dials_backoff_ms * 2, DIAL_BACKOFF_MAX_MS)
+                                                  : DIAL_BACKOFF_MIN_MS;
+  self->dials_resume_us = now + (gint64) self->dials_backoff_ms * 1000;
+  g_debug ("Out of descriptors for outgoing connections: none for %u ms", self->dials_backoff_ms);
+}
+
+void
+_te_engine_dial_succeeded (TeEngine *self)
+{
+  self->dials_backoff_ms = 0;
 }
 
 /**
@@ -93,36 +132,33 @@ te_engine_start (TeEngine  *self,
 {
   g_autoptr(GError) last = NULL;
 
-  if (self->service != NULL)
+  if (self->listener != NULL)
     return TRUE;
-  self->service = g_socket_service_new ();
+  self->listener = te_listener_new ("peer", NULL, incoming_cb, self);
   if (self->settings.listen_port == 0)
     {
-      self->port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (self->service), NULL, &last);
-      if (self->port == 0)
+      if (!te_listener_add_any (self->listener, 0, &last))
         goto failed;
     }
   else
     {
-      for (guint i = 0; i < PORT_TRIES && self->port == 0; i++)
-        {
-          guint16 port = (guint16) (self->settings.listen_port + i);
+      gboolean listening = FALSE;
 
+      for (guint i = 0; i < PORT_TRIES && !listening; i++)
+        {
           g_clear_error (&last);
-          if (g_socket_listener_add_inet_port (G_SOCKET_LISTENER (self->service), port, NULL, &last))
-            self->port = port;
+          listening = te_listener_add_any (self->listener, (guint16) (self->settings.listen_port + i), &last);
         }
-      if (self->port == 0)
+      if (!listening)
         goto failed;
     }
-  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
-  g_socket_service_start (self->service);
+  self->port = te_listener_get_port (self->listener);
   return TRUE;
 
 failed:
   g_set_error (error, TE_ENGINE_ERROR, TE_ENGINE_ERROR_LISTEN, "Cannot listen for peers: %s",
                last->message);
-  g_clear_object (&self->service);
+  g_clear_pointer (&self->listener, te_listener_free);
   return FALSE;
 }
 
@@ -131,12 +167,7 @@ stop_listening (TeEngine *self)
 {
   for (guint i = self->pending ? self->pending->len : 0; i > 0; i--)
     te_peer_close (g_ptr_array_index (self->pending, i - 1), "engine stopped");
-  if (self->service)
-    {
-      g_socket_service_stop (self->service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
-      g_clear_object (&self->service);
-    }
+  g_clear_pointer (&self->listener, te_listener_free);
 }
 
 /**

@@ -96,6 +96,7 @@ struct _TePeer
   guint32              max_message;
   gboolean             read_paused;
   gboolean             in_dispatch;
+  gboolean             no_descriptors;
   gint64               last_received;
   guint64              bytes_received;
   guint64              bytes_sent;
@@ -443,6 +444,7 @@ connected_cb (GObject      *source,
     return;
   if (connection == NULL)
     {
+      self->no_descriptors = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
       te_peer_close (self, error->message);
       return;
     }
@@ -533,6 +535,18 @@ gboolean
 te_peer_is_incoming (TePeer *self)
 {
   return self->incoming;
+}
+
+/**
+ * te_peer_get_no_descriptors:
+ *
+ * Returns: whether connecting failed because the process had no descriptor
+ *   left: the address is not to blame
+ */
+gboolean
+te_peer_get_no_descriptors (TePeer *self)
+{
+  return self->no_descriptors;
 }
 
 GInetSocketAddress *

@@ -54,6 +54,7 @@ void            te_peer_close               (TePeer              *self,
 
 TePeerState     te_peer_get_state           (TePeer              *self);
 gboolean        te_peer_is_incoming         (TePeer              *self);
+gboolean        te_peer_get_no_descriptors  (TePeer              *self);
 GInetSocketAddress *te_peer_get_address     (TePeer              *self);
 const char     *te_peer_get_address_string  (TePeer              *self);
 const char     *te_peer_get_host_string     (TePeer              *self);

@@ -145,6 +145,8 @@ handshake_cb (TePeer            *peer,
         return FALSE;
     }
 
+  if (!te_peer_is_incoming (peer))
+    _te_engine_dial_succeeded (self->engine);
   slot->fast = TE_WIRE_RESERVED_FAST (hs->reserved);
   slot->v2 = TE_WIRE_RESERVED_V2 (hs->reserved);
   slot->extended = TE_WIRE_RESERVED_EXTENDED (hs->reserved);
@@ -210,7 +212,15 @@ closed_cb (TePeer     *peer,
       if (k != NULL)
         {
           k->connected = FALSE;
-          if (slot == NULL || !slot->handshaken)
+          if (te_peer_get_no_descriptors (peer))
+            {
+              /* Ours to wait out, not the address's failure: dialling pauses
+               * everywhere, and this one is tried again after. */
+              if (self->engine != NULL)
+                _te_engine_dial_out_of_descriptors (self->engine, g_get_monotonic_time ());
+              k->next_attempt_us = 0;
+            }
+          else if (slot == NULL || !slot->handshaken)
             {
               /* 5 s, 10 s, 20 s … 300 s, then give up on the address. */
               gint64 delay = MIN (reconnect_delay_us (self) << MIN (k->failures, 10), BACKOFF_MAX_US);
@@ -295,7 +305,7 @@ may_connect_to (TeTorrent          *self,
   if (te_ban_manager_is_banned (_te_engine_get_bans (self->engine), host, g_get_monotonic_time ()))
     return FALSE;
   if (self->peers->len >= settings->max_peers_per_torrent
-      || _te_engine_count_peers (self->engine) >= settings->max_peers_global)
+      || _te_engine_count_peers (self->engine) >= _te_engine_max_peers (self->engine))
     return FALSE;
   /* Every test peer shares 127.0.0.1, so the per-address cap spares loopback. */
   if (!is_loopback (address)
@@ -355,6 +365,8 @@ _te_torrent_connect_more (TeTorrent *self)
     return;
   /* A seed has nothing to fetch: it waits for leechers to come. */
   if (self->state == TE_TORRENT_STATE_SEEDING)
+    return;
+  if (!_te_engine_may_dial (self->engine, now))
     return;
 
   g_hash_table_iter_init (&iter, self->known);
