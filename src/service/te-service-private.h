@@ -6,6 +6,7 @@
 
 #include "te-api.h"
 #include "te-auth.h"
+#include "te-service-connections.h"
 #include "te-service.h"
 #include "te-torrent.h"
 
@@ -85,6 +86,8 @@ void           _te_service_settings_changed (TeService *self);
 GBytes        *_te_service_get_openapi    (void);
 void           _te_service_handle_transmission (TeService *self,
                                                 SoupServerMessage *msg);
+GSocket       *_te_service_get_message_socket (TeService         *self,
+                                               SoupServerMessage *msg);
 
 /* Torrents as JSON (te-service-torrents.c) */
 void     _te_torrent_append_json     (GString           *out,
@@ -124,5 +127,8 @@ void     _te_route_trackers_remove   (TeCall *call);
 /* Test hooks */
 void     _te_service_set_event_limits (TeService *self,
                                        guint      max_backlog_frames);
+void     _te_service_set_connection_limits (TeService                *self,
+                                            const TeConnectionLimits *limits);
+guint    _te_service_get_n_connections (TeService *self);
 
 G_END_DECLS

@@ -265,7 +265,7 @@ _te_route_events (TeCall *call)
   const char *offered = soup_message_headers_get_list (req, "Sec-WebSocket-Protocol");
   const char *subscribe = call->query ? g_hash_table_lookup (call->query, "infoHashes") : NULL;
   g_autoptr(GError) error = NULL;
-  GSocket *socket = soup_server_message_get_socket (call->msg);
+  GSocket *socket = _te_service_get_message_socket (call->service, call->msg);
   Upgrade *u;
 
   if (!soup_websocket_server_check_handshake (call->msg, NULL, offered ? protocols : NULL, NULL, &error)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "te-event-hub.h"
+#include "te-service-connections.h"
 #include "te-origin.h"
 #include "te-service-private.h"
 #include "rpc/te-transmission-rpc.h"
@@ -32,6 +33,8 @@ struct _TeService
   guint16            port;
   gint64             started_us;
   guint              event_backlog;
+  TeServiceConnections *connections;
+  TeConnectionLimits   conn_limits;
 };
 
 enum {
@@ -204,6 +207,28 @@ _te_service_set_event_limits (TeService *self,
   self->event_backlog = max_backlog_frames;
   if (self->events)
     te_event_hub_set_max_backlog (self->events, max_backlog_frames);
+}
+
+/* Timeouts and caps of connections; they apply from the next start. */
+void
+_te_service_set_connection_limits (TeService                *self,
+                                   const TeConnectionLimits *limits)
+{
+  self->conn_limits = *limits;
+}
+
+guint
+_te_service_get_n_connections (TeService *self)
+{
+  return self->connections ? te_service_connections_get_n_open (self->connections) : 0;
+}
+
+GSocket *
+_te_service_get_message_socket (TeService         *self,
+                                SoupServerMessage *msg)
+{
+  return self->connections ? te_service_connections_get_socket (self->connections, msg)
+                           : soup_server_message_get_socket (msg);
 }
 
 /* Host and Origin checks (te-origin.c) */
@@ -700,7 +725,6 @@ te_service_start (TeService  *self,
   g_autoptr(GInetAddress) addr = NULL;
   g_autoptr(GSocketAddress) sockaddr = NULL;
   g_autoptr(SoupServer) server = NULL;
-  GSList *listeners;
 
   g_return_val_if_fail (TE_IS_SERVICE (self), FALSE);
 
@@ -729,26 +753,17 @@ te_service_start (TeService  *self,
       g_clear_object (&self->server);
       return FALSE;
     }
+  /* The service accepts connections itself (te-service-connections.c). */
   sockaddr = g_inet_socket_address_new (addr, self->config.port);
-  if (!soup_server_listen (self->server, sockaddr,
-                           self->config.tls_certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  self->connections = te_service_connections_new (self->server, &self->conn_limits);
+  if (!te_service_connections_listen (self->connections, G_INET_SOCKET_ADDRESS (sockaddr), error))
     {
       g_prefix_error (error, "Cannot listen on %s port %u: ", self->config.bind_address, self->config.port);
+      g_clear_object (&self->connections);
       g_clear_object (&self->server);
       return FALSE;
     }
-  listeners = soup_server_get_listeners (self->server);
-  if (listeners)
-    {
-      GSocketAddress *local = g_socket_get_local_address (listeners->data, NULL);
-
-      if (local)
-        {
-          self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-          g_object_unref (local);
-        }
-    }
-  g_slist_free (listeners);
+  self->port = te_service_connections_get_port (self->connections);
 
   self->allowed_hosts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_hash_table_add (self->allowed_hosts, g_strdup ("localhost"));
@@ -780,6 +795,9 @@ te_service_stop (TeService *self)
   if (self->events)
     te_event_hub_close (self->events);
   g_clear_pointer (&self->events, te_event_hub_free);
+  if (self->connections)
+    te_service_connections_close (self->connections);
+  g_clear_object (&self->connections);
   if (self->server)
     {
       soup_server_disconnect (self->server);
