@@ -302,6 +302,20 @@ test_rpc_session_set (Fixture       *f,
   c = rpc (f, fine);
   g_assert_cmpstr (result_of (c), ==, "success");
   g_assert_cmpstr (te_engine_get_settings (f->svc.engine)->download_path, ==, sub);
+
+  /* What session-get said comes back unchanged: no change, so no refusal,
+   * even when the roots no longer hold the download folder. */
+  {
+    g_autofree char *other = g_build_filename (f->svc.dir, "other", NULL);
+    g_autofree char *echo = g_strdup_printf ("{\"method\":\"session-set\",\"arguments\":"
+                                             "{\"download-dir\":\"%s\",\"incomplete-dir\":\"%s\"}}",
+                                             sub, sub);
+    g_autoptr(JsonNode) d = NULL;
+
+    set_allowed_paths (f, other);
+    d = rpc (f, echo);
+    g_assert_cmpstr (result_of (d), ==, "success");
+  }
 }
 
 static void

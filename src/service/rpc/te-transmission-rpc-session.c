@@ -258,6 +258,12 @@ _te_rpc_session_set (TeRpcCall *call)
    * by the settings as they were, so a new download folder cannot widen
    * them. The engine has no incomplete folder: the key is checked, as
    * Transmission would refuse it, and then ignored. */
+  /* Clients send back what session-get gave them: an unchanged folder is no
+   * change, whatever the roots. */
+  if (g_strcmp0 (dir, s.download_path) == 0)
+    dir = NULL;
+  if (g_strcmp0 (incomplete, s.download_path) == 0)
+    incomplete = NULL;
   if (dir && !g_path_is_absolute (dir))
     _te_rpc_call_fail (call, "download directory path is not absolute");
   else if (dir)
