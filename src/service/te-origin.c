@@ -72,7 +72,9 @@ te_origin_parse_host (const char *host,
       if (end == NULL)
         return NULL;
       name = g_ascii_strdown (host + 1, end - host - 1);
-      if (strchr (name, ':') == NULL || !g_hostname_is_ip_address (name))
+      /* No zone ("%eth0"): GLib would take anything after it. */
+      if (strspn (name, "0123456789abcdef:.") != strlen (name) || strchr (name, ':') == NULL
+          || !g_hostname_is_ip_address (name))
         return NULL;
       rest = end + 1;
     }
