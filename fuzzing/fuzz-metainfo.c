@@ -21,6 +21,7 @@ static void
 check_path (const char *path)
 {
   g_auto(GStrv) components = NULL;
+  g_autofree char *copy = NULL;
 
   g_assert_nonnull (path);
   g_assert_true (g_utf8_validate (path, -1, NULL));
@@ -28,6 +29,9 @@ check_path (const char *path)
   g_assert_cmpint (path[0], !=, '/');
   g_assert_cmpuint (strlen (path), <=, TE_PATH_MAX_LENGTH);
 
+  /* No bidi controls or zero-width characters: stripping changes nothing. */
+  copy = g_strdup (path);
+  g_assert_cmpstr (te_path_strip_invisible (copy), ==, path);
   components = g_strsplit (path, "/", -1);
   for (guint i = 0; components[i] != NULL; i++)
     {
@@ -116,6 +120,7 @@ check_pieces (TeMetainfo *meta)
   guint8 hash[TE_SHA256_LEN];
   gsize width;
 
+  g_assert_cmpuint (n_pieces, <=, TE_METAINFO_MAX_PIECES);
   g_assert_cmpuint (piece_length, >=, TE_METAINFO_MIN_PIECE_SIZE);
   g_assert_cmpuint (piece_length, <=, TE_METAINFO_MAX_PIECE_SIZE);
   g_assert_cmpuint (piece_length & (piece_length - 1), ==, 0);
