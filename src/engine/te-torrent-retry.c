@@ -76,7 +76,7 @@ disk_retry_cb (gpointer user_data)
   self->disk_retry_id = 0;
   if (self->engine == NULL || self->error == NULL || self->user_paused)
     return G_SOURCE_REMOVE;
-  g_message ("%s: trying again after: %s", self->name, self->error->message);
+  g_message ("%s: trying again after a full disk", self->name);
   self->state_serial++;
   if (!_te_torrent_clear_error (self))
     _te_torrent_update_state (self);
