@@ -24,6 +24,7 @@ test_openapi_routes (SvcFixture    *f,
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   JsonObject *paths;
+  g_autoptr(GList) members = NULL;
   GHashTableIter iter;
   const char *name;
 
@@ -33,19 +34,19 @@ test_openapi_routes (SvcFixture    *f,
   g_assert_no_error (error);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "openapi"), ==, "3.0.3");
   paths = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "paths");
-  for (GList *l = json_object_get_members (paths), *p = l; p; p = p->next)
+  members = json_object_get_members (paths);
+  for (GList *p = members; p; p = p->next)
     {
       JsonObject *ops = json_object_get_object_member (paths, p->data);
+      g_autoptr(GList) methods = json_object_get_members (ops);
 
-      for (GList *m = json_object_get_members (ops), *q = m; q; q = q->next)
-        {
-          if (strcmp (q->data, "parameters") != 0)
-            g_hash_table_add (documented, g_strdup_printf ("%s %s", g_ascii_strup (q->data, -1), (char *) p->data));
-          if (q->next == NULL)
-            g_list_free (m);
-        }
-      if (p->next == NULL)
-        g_list_free (l);
+      for (GList *q = methods; q; q = q->next)
+        if (strcmp (q->data, "parameters") != 0)
+          {
+            g_autofree char *method = g_ascii_strup (q->data, -1);
+
+            g_hash_table_add (documented, g_strdup_printf ("%s %s", method, (char *) p->data));
+          }
     }
   for (guint i = 0; routes[i]; i++)
     {
