@@ -17,10 +17,10 @@
  * descriptors the idle ones of every torrent can be given back.
  *
  * A cached descriptor outlives its path: a file deleted or replaced under us
- * still reads through it. So the path is looked at again (a fstat and an
- * lstat, on the worker that takes the descriptor) when a descriptor is taken
- * more than VALIDATE_US after its last look, and for all of a storage's
- * descriptors by te_storage_check_open_files(). */
+ * still reads through it. So the path is looked at again (an lstat() whose
+ * device and inode must be the descriptor's, on the worker that takes it)
+ * when a descriptor is taken more than VALIDATE_US after its last look, and
+ * for all of a storage's descriptors by te_storage_check_open_files(). */
 #define VALIDATE_US G_USEC_PER_SEC
 
 static GMutex cache_lock;           /* guards lru, cache_limit and every open_files */
@@ -229,23 +229,20 @@ still_there (TeOpenFile  *of,
              GError     **error)
 {
   struct stat st;
-  int r;
+  int r = lstat (path, &st) == 0 ? 0 : errno;
 
-  if (fstat (of->fd, &st) == 0 && st.st_nlink == 0)
-    r = ENOENT;
-  else
-    r = lstat (path, &st) == 0 ? 0 : errno;
-  if (r == ENOENT || r == ENOTDIR)
-    {
-      g_set_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_MISSING,
-                   "“%s” is missing: it was deleted while in use", path);
-      return FALSE;
-    }
-  /* Other trouble looking (a folder made unreadable) shows on the next open. */
   if (r == 0 && (st.st_dev != of->dev || st.st_ino != of->ino))
     {
       g_set_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_REPLACED,
                    "“%s” was replaced by another file while in use", path);
+      return FALSE;
+    }
+  /* Other trouble looking (a folder made unreadable) shows on the next open,
+   * but a descriptor whose file has no name left is deleted all the same. */
+  if (r == ENOENT || r == ENOTDIR || (r != 0 && fstat (of->fd, &st) == 0 && st.st_nlink == 0))
+    {
+      g_set_error (error, TE_STORAGE_ERROR, TE_STORAGE_ERROR_MISSING,
+                   "“%s” is missing: it was deleted while in use", path);
       return FALSE;
     }
   return TRUE;
@@ -282,7 +279,7 @@ _te_storage_acquire (TeStorage *self,
                      gboolean   writable,
                      GError   **error)
 {
-  g_autofree char *path = te_storage_dup_file_path (self, index);
+  g_autofree char *path = NULL;
   gint64 now = g_get_monotonic_time ();
   GSList *to_close = NULL;
   TeOpenFile *of, *cached;
@@ -309,14 +306,19 @@ _te_storage_acquire (TeStorage *self,
 
   if (of != NULL)
     {
-      if (validate && !still_there (of, path, error))
+      if (validate)
         {
-          release_stale (of);
-          return NULL;
+          path = te_storage_dup_file_path (self, index);
+          if (!still_there (of, path, error))
+            {
+              release_stale (of);
+              return NULL;
+            }
         }
       return of;
     }
 
+  path = te_storage_dup_file_path (self, index);
   fd = open_path (self, te_metainfo_get_file (self->metainfo, index), path, writable, &st, error);
   if (fd < 0)
     return NULL;
