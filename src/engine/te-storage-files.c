@@ -5,11 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "te-fd-budget.h"
 #include "te-storage-private.h"
 
 /* Open descriptors are cached for every storage of the process together: one
@@ -54,23 +54,19 @@ uncache_locked (TeOpenFile  *of,
     of->retired = TRUE;
 }
 
-/* Unless told otherwise, never more than a quarter of what the process may
- * open: peers and the remote API need descriptors too. */
+/* Unless told otherwise, never more than the descriptor budget's share for
+ * data files: peers and the remote API need descriptors too. */
 static guint
 default_limit (void)
 {
-  struct rlimit rl;
-
-  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-    return (guint) CLAMP (rl.rlim_cur / 4, 4, TE_STORAGE_DEFAULT_MAX_OPEN_FILES);
-  return TE_STORAGE_DEFAULT_MAX_OPEN_FILES;
+  return MIN (TE_STORAGE_DEFAULT_MAX_OPEN_FILES, te_fd_budget_get_files ());
 }
 
 /**
  * te_storage_set_max_open_files:
  * @max: how many descriptors all storages of the process keep open between
- *   uses; 0 for the default (%TE_STORAGE_DEFAULT_MAX_OPEN_FILES, or a quarter
- *   of `RLIMIT_NOFILE` when that is less)
+ *   uses; 0 for the default (%TE_STORAGE_DEFAULT_MAX_OPEN_FILES, or the
+ *   descriptor budget's share for files when that is less)
  *
  * Descriptors in use at the same time may exceed @max by one per worker
  * thread. Lowering the limit closes idle descriptors as they are next needed.

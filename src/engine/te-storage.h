@@ -34,7 +34,8 @@ typedef enum {
 } TeStorageError;
 
 /* Descriptors all storages of the process keep open between uses, unless
- * te_storage_set_max_open_files() says otherwise. */
+ * te_storage_set_max_open_files() says otherwise or the descriptor budget
+ * (te-fd-budget.h) gives files less. */
 #define TE_STORAGE_DEFAULT_MAX_OPEN_FILES 128
 
 typedef enum {
