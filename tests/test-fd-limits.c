@@ -443,6 +443,94 @@ test_listener_out_of_descriptors (void)
   g_test_trap_assert_passed ();
 }
 
+/* Outgoing connections with no descriptor left: the torrent waits instead
+ * of reporting the peer as failing (and, after a few tries, forgetting it),
+ * and downloads once descriptors are back. */
+
+static void
+error_cb (TeTorrent          *torrent,
+          const TeErrorEvent *event,
+          gpointer            user_data)
+{
+  guint *errors = user_data;
+
+  g_test_message ("error: %s: %s", event->code, event->message);
+  (*errors)++;
+}
+
+static void
+run_dial_out_of_descriptors (void)
+{
+  g_autofree char *dir = te_test_make_tmpdir ("fd-dial");
+  g_autofree char *seed_dir = g_build_filename (dir, "seed", NULL);
+  g_autofree char *leech_dir = g_build_filename (dir, "leech", NULL);
+  g_autoptr(TeEngine) seeder = te_test_new_engine (1, 0);
+  g_autoptr(TeEngine) leecher = te_test_new_engine (1, 0);
+  g_autoptr(TeMetainfo) meta = te_test_make_payload (seed_dir, "data.bin", 256 * 1024, 7);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (lo, te_engine_get_port (seeder));
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) warm = NULL;
+  g_autoptr(GArray) spare = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GError) error = NULL;
+  TeTorrent *seed;
+  TeTorrent *leech;
+  struct rlimit rl;
+  guint errors = 0;
+
+  /* Not fatal: the seeder's listener may run out too, and say so. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  g_log_set_default_handler (count_log_cb, NULL);
+  seed = te_engine_add_torrent (seeder, meta, seed_dir, &error);
+  g_assert_no_error (error);
+  te_test_wait_state (seed, TE_TORRENT_STATE_SEEDING);
+  leech = te_engine_add_torrent (leecher, meta, leech_dir, &error);
+  g_assert_no_error (error);
+  te_test_wait_state (leech, TE_TORRENT_STATE_DOWNLOADING);
+  /* GIO sets up its proxy resolver on the first connection: not at zero. */
+  warm = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  g_io_stream_close (G_IO_STREAM (warm), NULL, NULL);
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  rl.rlim_cur = 256;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  for (;;)
+    {
+      int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+      if (fd < 0)
+        break;
+      g_array_append_val (spare, fd);
+    }
+  g_signal_connect (leech, "error", G_CALLBACK (error_cb), &errors);
+  te_torrent_add_peer (leech, G_INET_SOCKET_ADDRESS (address));
+  te_test_spin (3000);
+  g_assert_cmpuint (errors, ==, 0);
+  g_assert_cmpint (te_torrent_get_state (leech), ==, TE_TORRENT_STATE_DOWNLOADING);
+
+  for (guint i = 0; i < spare->len; i++)
+    close (g_array_index (spare, int, i));
+  te_test_wait_state (leech, TE_TORRENT_STATE_SEEDING);
+  g_assert_cmpuint (errors, ==, 0);
+  g_signal_handlers_disconnect_by_data (leech, &errors);
+  te_engine_stop (leecher);
+  te_engine_stop (seeder);
+  te_test_rm_rf (dir);
+}
+
+static void
+test_dial_out_of_descriptors (void)
+{
+  if (g_test_subprocess ())
+    {
+      run_dial_out_of_descriptors ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -451,5 +539,6 @@ main (int    argc,
   g_test_add_func ("/hardening/fd/api-half-headers", test_api_half_headers);
   g_test_add_func ("/hardening/fd/peer-flood", test_peer_flood);
   g_test_add_func ("/hardening/fd/listener-out-of-descriptors", test_listener_out_of_descriptors);
+  g_test_add_func ("/hardening/fd/dial-out-of-descriptors", test_dial_out_of_descriptors);
   return g_test_run ();
 }
