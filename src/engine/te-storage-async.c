@@ -411,10 +411,14 @@ recheck_piece (guint     piece,
       gint64 now = g_get_monotonic_time ();
 
       if (!g_error_matches (local, TE_STORAGE_ERROR, TE_STORAGE_ERROR_NO_DESCRIPTORS)
-          || (since != 0 && now - since >= NO_DESCRIPTOR_MAX_WAIT_US)
-          || g_cancellable_is_cancelled (rc->cancellable))
+          || (since != 0 && now - since >= NO_DESCRIPTOR_MAX_WAIT_US))
         {
           g_propagate_error (error, local);
+          return FALSE;
+        }
+      if (g_cancellable_set_error_if_cancelled (rc->cancellable, error))
+        {
+          g_error_free (local);
           return FALSE;
         }
       if (since == 0)

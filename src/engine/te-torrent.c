@@ -539,7 +539,6 @@ _te_torrent_fail_io (TeTorrent *self,
  * (and then the data is checked again, since it may have changed), a full
  * disk until it is resumed or tries again by itself; metadata errors end it.
  */
-
 void
 _te_torrent_fail (TeTorrent       *self,
                   TeErrorCategory  category,
