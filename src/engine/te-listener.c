@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "te-fd-budget.h"
 #include "te-listener.h"
 
 /* Listening sockets that survive running out of descriptors. GSocketService
