@@ -20,7 +20,7 @@
 
 #define BACKLOG          128
 #define ACCEPT_BATCH     64      /* per dispatch, so that a flood cannot hold the loop */
-#define ADMIT_WAIT_MS    5
+#define ADMIT_WAIT_MS    2
 #define BACKOFF_MIN_MS   50
 #define BACKOFF_MAX_MS   2000
 #define LOG_INTERVAL_MS  10000

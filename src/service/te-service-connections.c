@@ -29,7 +29,7 @@
  * shut down to make room for the new one, so a flood of idle or half-sent
  * requests cannot lock a client out; when none is, the new connection is
  * refused. Connections being shut down still hold descriptors: while a third
- * of the cap of them are waiting for libsoup, accepting waits. */
+ * of the cap of them (at least 4) are waiting for libsoup, accepting waits. */
 
 typedef enum {
   CONN_HEADERS,   /* the first request's headers are not in yet */
@@ -132,7 +132,7 @@ max_per_address (TeServiceConnections *self)
 static guint
 max_closing (TeServiceConnections *self)
 {
-  return MAX (max_total (self) / 3, 2);
+  return MAX (max_total (self) / 3, 4);
 }
 
 static guint
