@@ -178,7 +178,15 @@ error_cb (TeTorrent          *torrent,
           const TeErrorEvent *event,
           Run                *run)
 {
-  /* Trouble the engine gets over by itself is not news on a terminal. */
+  /* A full disk waits for room and tries again by itself: say so, and keep
+   * running. Other trouble the engine gets over is not news on a terminal. */
+  if (event->action == TE_ERROR_ACTION_RETRY && event->category == TE_ERROR_CATEGORY_FILESYSTEM)
+    {
+      if (run->tty)
+        fputc ('\n', stderr);
+      fprintf (stderr, "torrentedge-cli: %s: %s\n", _("warning"), event->message);
+      return;
+    }
   if (event->action == TE_ERROR_ACTION_RETRY || event->action == TE_ERROR_ACTION_SKIP)
     {
       g_debug ("%s: %s", event->code, event->message);
