@@ -137,21 +137,25 @@ te_widget_test_render (GtkWidget *widget)
 {
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
-  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr(GskRenderNode) node = NULL;
-  GtkSnapshot *snapshot;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   GskRenderer *renderer;
 
-  /* Let a frame go by so that the widget's last drawing is current. */
+  /* Let a frame go by so that the widget's last drawing is current. Until
+   * that frame is drawn the widget has nothing to show, and on a loaded
+   * machine it can take longer than one spin. */
   gtk_widget_queue_draw (widget);
-  te_widget_test_spin (60);
+  while (node == NULL && g_get_monotonic_time () < deadline)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
 
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
+      te_widget_test_spin (60);
+      gdk_paintable_snapshot (paintable, snapshot, width, height);
+      node = gtk_snapshot_free_to_node (snapshot);
+    }
   if (node == NULL)
-    return NULL;
+    g_error ("%s drew nothing in 10 s", G_OBJECT_TYPE_NAME (widget));
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
 }
