@@ -290,6 +290,22 @@ te_test_wait_state (TeTorrent      *torrent,
              te_torrent_state_to_string (state));
 }
 
+void
+te_test_wait_count (guint *count,
+                    guint  n)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  gboolean expired = FALSE;
+  guint id = g_timeout_add_seconds (60, expired_cb, &expired);
+
+  while (*count < n && !expired)
+    g_main_context_iteration (context, TRUE);
+  if (!expired)
+    g_source_remove (id);
+  if (*count < n)
+    g_error ("Waited a minute for %u, got %u", n, *count);
+}
+
 TeEngine *
 te_test_new_engine (guint   max_downloads,
                     guint64 upload_limit)

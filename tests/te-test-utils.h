@@ -54,6 +54,9 @@ void        te_test_finalize_object (gpointer   object);
 
 /* Spins the thread-default main context until *@flag is set. */
 void        te_test_wait_for       (gboolean    *flag);
+/* Spins the main context until *@count reaches @n; fails after a minute. */
+void        te_test_wait_count     (guint       *count,
+                                    guint        n);
 /* Spins the main context for @ms milliseconds. */
 void        te_test_spin           (guint        ms);
 /* Spins the main context until @torrent is in @state; fails after 60 s. */

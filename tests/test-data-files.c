@@ -103,27 +103,6 @@ local_address (TeEngine *engine)
   return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (lo, te_engine_get_port (engine)));
 }
 
-static gboolean
-expired_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Spins until *@count reaches @n; fails after a minute. */
-static void
-wait_count (guint *count,
-            guint  n)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add_seconds (60, expired_cb, &expired);
-
-  while (*count < n && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (expired);
-  g_source_remove (id);
-}
-
 static void
 uploaded_cb (TeTorrent *torrent,
              guint      piece,
@@ -160,7 +139,7 @@ test_deleted (Fixture      *f,
   g_assert_no_error (error);
   g_signal_connect (leech, "piece-completed", G_CALLBACK (uploaded_cb), &received);
   te_torrent_add_peer (leech, addr);
-  wait_count (&received, 2);
+  te_test_wait_count (&received, 2);
 
   g_assert_cmpint (g_unlink (f->data), ==, 0);
   te_test_wait_state (seed, TE_TORRENT_STATE_ERROR);

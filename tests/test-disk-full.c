@@ -47,27 +47,6 @@ error_cb (TeTorrent          *torrent,
     errors->n_no_space++;
 }
 
-static gboolean
-expired_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Spins until *@count reaches @n; fails after a minute. */
-static void
-wait_count (guint *count,
-            guint  n)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add_seconds (60, expired_cb, &expired);
-
-  while (*count < n && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (expired);
-  g_source_remove (id);
-}
-
 static void
 assert_same_file (const char *a,
                   const char *b)
@@ -147,7 +126,7 @@ run_disk_full (gboolean resume)
 
   /* Still full: it tries again by itself, fails again and waits again. */
   n = errors.n_no_space;
-  wait_count (&errors.n_no_space, n + 1);
+  te_test_wait_count (&errors.n_no_space, n + 1);
   g_assert_cmpint (te_torrent_get_state (a), ==, TE_TORRENT_STATE_ERROR);
   g_assert_nonnull (strstr (te_torrent_get_error (a)->message, "trying again in"));
 

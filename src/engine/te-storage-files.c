@@ -466,26 +466,3 @@ te_storage_check_open_files (TeStorage  *self,
     }
   return ok;
 }
-
-/* From finalize: nobody uses the storage's descriptors any more. */
-void
-_te_storage_forget_files (TeStorage *self)
-{
-  GSList *to_close = NULL;
-  GHashTableIter iter;
-  gpointer value;
-
-  g_mutex_lock (&cache_lock);
-  g_hash_table_iter_init (&iter, self->open_files);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      TeOpenFile *of = value;
-
-      g_assert (of->refs == 0);
-      g_queue_unlink (&lru, &of->link);
-      to_close = g_slist_prepend (to_close, of);
-    }
-  g_hash_table_remove_all (self->open_files);
-  g_mutex_unlock (&cache_lock);
-  close_all (to_close);
-}

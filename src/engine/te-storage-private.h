@@ -46,6 +46,5 @@ TeOpenFile *_te_storage_acquire         (TeStorage  *self,
                                          gboolean    writable,
                                          GError    **error);
 void        _te_storage_release         (TeOpenFile *of);
-void        _te_storage_forget_files    (TeStorage  *self);
 
 G_END_DECLS

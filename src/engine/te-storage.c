@@ -23,7 +23,7 @@ te_storage_finalize (GObject *object)
 {
   TeStorage *self = TE_STORAGE (object);
 
-  _te_storage_forget_files (self);
+  te_storage_close_files (self);
   g_hash_table_unref (self->open_files);
   g_mutex_clear (&self->write_lock);
   g_clear_object (&self->metainfo);

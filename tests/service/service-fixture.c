@@ -232,3 +232,25 @@ svc_multipart (GBytes      *torrent,
   *content_type = g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
   return body;
 }
+
+gssize
+svc_receive_some (GSocket *socket,
+                  char    *buf,
+                  gsize    len,
+                  guint    timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_receive (socket, buf, len, NULL, &error);
+
+      if (n >= 0)
+        return n;
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) || g_get_monotonic_time () > deadline)
+        return -1;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}

@@ -46,6 +46,12 @@ char       *svc_raw              (SvcFixture   *f,
                                   const char   *request,
                                   gsize         len);
 guint       svc_raw_status       (const char   *response);
+/* Receives from a non-blocking @socket, spinning the main context, for up
+ * to @timeout_ms; -1 on an error or when the time is up. */
+gssize      svc_receive_some     (GSocket      *socket,
+                                  char         *buf,
+                                  gsize         len,
+                                  guint         timeout_ms);
 /* A multipart/form-data body with @torrent in the part "torrent". */
 GBytes     *svc_multipart        (GBytes       *torrent,
                                   const char   *save_path,

@@ -62,28 +62,6 @@ test_openapi_routes (SvcFixture    *f,
   g_assert_cmpuint (g_hash_table_size (served), >=, 25);
 }
 
-static gssize
-receive_some (GSocket *socket,
-              char    *buf,
-              gsize    len,
-              guint    timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
-
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize n = g_socket_receive (socket, buf, len, NULL, &error);
-
-      if (n >= 0)
-        return n;
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) || g_get_monotonic_time () > deadline)
-        return -1;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
 /* A client that stops reading is cut off with a close code; the server keeps
  * only a bounded backlog for it meanwhile. */
 static void
@@ -122,7 +100,7 @@ test_slow_client (SvcFixture    *f,
   g_assert_cmpint (g_socket_send (socket, request, strlen (request), NULL, &error), ==, (gssize) strlen (request));
   /* The response head, a byte at a time so no frame byte is taken with it. */
   for (pos = 0; pos < sizeof buf - 1 && !(pos >= 4 && memcmp (buf + pos - 4, "\r\n\r\n", 4) == 0); pos++)
-    g_assert_cmpint (receive_some (socket, buf + pos, 1, 10000), ==, 1);
+    g_assert_cmpint (svc_receive_some (socket, buf + pos, 1, 10000), ==, 1);
   buf[pos] = '\0';
   g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 101"));
   g_assert_cmpuint (te_event_hub_get_n_clients (_te_service_get_events (f->service)), ==, 1);
@@ -141,7 +119,7 @@ test_slow_client (SvcFixture    *f,
   /* Reading now: what was sent, then a close frame saying why. */
   for (;;)
     {
-      gssize n = receive_some (socket, buf, sizeof buf, 10000);
+      gssize n = svc_receive_some (socket, buf, sizeof buf, 10000);
 
       if (n <= 0)
         break;

@@ -142,28 +142,6 @@ test_origin (SvcFixture    *f,
 
 /* A WebSocket upgrade: returns the status line's code; the connection stays
  * open in *out_socket when it is 101. */
-static gssize
-receive_some (GSocket *socket,
-              char    *buf,
-              gsize    len,
-              guint    timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
-
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize n = g_socket_receive (socket, buf, len, NULL, &error);
-
-      if (n >= 0)
-        return n;
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) || g_get_monotonic_time () > deadline)
-        return -1;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
 static guint
 upgrade (SvcFixture  *f,
          const char  *origin,
@@ -189,7 +167,7 @@ upgrade (SvcFixture  *f,
   g_assert_cmpint (g_socket_send (socket, request, strlen (request), NULL, &error), ==, (gssize) strlen (request));
   /* The response head, a byte at a time so no frame byte is taken with it. */
   for (pos = 0; pos < sizeof head - 1 && !(pos >= 4 && memcmp (head + pos - 4, "\r\n\r\n", 4) == 0); pos++)
-    g_assert_cmpint (receive_some (socket, head + pos, 1, 10000), ==, 1);
+    g_assert_cmpint (svc_receive_some (socket, head + pos, 1, 10000), ==, 1);
   head[pos] = '\0';
   if (out_socket)
     *out_socket = g_steal_pointer (&socket);
@@ -314,7 +292,7 @@ test_silent_client (SvcFixture    *f,
   /* Closed for real: what was queued, then the end of the stream. */
   while (!eof)
     {
-      gssize n = receive_some (silent, buf, sizeof buf, 100);
+      gssize n = svc_receive_some (silent, buf, sizeof buf, 100);
 
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       eof = n == 0;
