@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -310,6 +312,9 @@ accept_cb (GSocket  *socket,
       return;
     }
 
+  /* Replies go out as headers then body: with Nagle's algorithm the body
+   * would wait for the client's delayed ACK, some 40 ms a request. */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   stream = G_IO_STREAM (g_socket_connection_factory_create_connection (socket));
   if (cert != NULL)
     {
