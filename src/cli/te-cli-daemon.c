@@ -350,6 +350,9 @@ stored_password_hash (const char  *state_dir,
   return g_steal_pointer (&hash);
 }
 
+static gboolean close_requested_cb (TeService *service,
+                                    Daemon    *d);
+
 static gboolean
 start_service (Daemon              *d,
                const char * const  *env,
@@ -409,6 +412,7 @@ start_service (Daemon              *d,
       json_object_set_boolean_member (data, "tls", config.tls_certificate != NULL);
       emit_event ("daemon:rpc", NULL, data);
       g_signal_connect (d->service, "settings-changed", G_CALLBACK (settings_changed_cb), d);
+      g_signal_connect (d->service, "close-requested", G_CALLBACK (close_requested_cb), d);
     }
   else
     g_clear_object (&d->service);
@@ -500,6 +504,25 @@ signal_cb (gpointer user_data)
       te_state_manager_flush_async (d->state, NULL, flushed_cb, d);
     }
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+close_idle_cb (gpointer user_data)
+{
+  signal_cb (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Transmission's session-close: the same way out as SIGTERM (state saved,
+ * trackers told), begun from a fresh dispatch so the reply goes out first;
+ * the service closes its connections only once the state is flushed. */
+static gboolean
+close_requested_cb (TeService *service,
+                    Daemon    *d)
+{
+  g_message (_("A remote client asked the daemon to stop"));
+  g_idle_add_full (G_PRIORITY_LOW, close_idle_cb, d, NULL);
+  return TRUE;
 }
 
 static void

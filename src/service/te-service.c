@@ -39,6 +39,7 @@ struct _TeService
 
 enum {
   SIGNAL_SETTINGS_CHANGED,
+  SIGNAL_CLOSE_REQUESTED,
   N_SIGNALS
 };
 
@@ -132,6 +133,19 @@ te_service_class_init (TeServiceClass *klass)
   signals[SIGNAL_SETTINGS_CHANGED] =
     g_signal_new ("settings-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 0);
+
+  /**
+   * TeService::close-requested:
+   *
+   * A client asked the session to shut down (Transmission's `session-close`).
+   * The owner that will stop the session, after the reply has gone out,
+   * returns %TRUE; when none does, the client is told the server keeps running.
+   *
+   * Returns: %TRUE when the request is handled
+   */
+  signals[SIGNAL_CLOSE_REQUESTED] =
+    g_signal_new ("close-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  g_signal_accumulator_true_handled, NULL, NULL, G_TYPE_BOOLEAN, 0);
 }
 
 static void
@@ -286,19 +300,36 @@ find_route (const char  *method,
   guint n;
   const TeRoute *routes = _te_service_get_routes (&n);
   const TeRoute *found = NULL;
+  gsize len = strlen (path);
+  g_autofree char *bare = NULL;
+
+  /* Transmission's own server matches its RPC path as a prefix, and
+   * transmission-remote 3 posts to "/transmission/rpc/" (trailing slash) by
+   * default while version 4 and most other clients post to "/transmission/rpc".
+   * The Transmission route takes both; the REST routes stay exact. */
+  if (len > 1 && path[len - 1] == '/')
+    bare = g_strndup (path, len - 1);
 
   for (guint i = 0; i < n; i++)
-    if (match_pattern (routes[i].pattern, path, NULL))
-      {
-        if (allowed->len)
-          g_string_append (allowed, ", ");
-        g_string_append (allowed, routes[i].method);
-        if (found == NULL && strcmp (routes[i].method, method) == 0)
-          {
-            found = &routes[i];
-            match_pattern (routes[i].pattern, path, id);
-          }
-      }
+    {
+      const char *p = path;
+
+      if (!match_pattern (routes[i].pattern, p, NULL))
+        {
+          if (bare == NULL || !(routes[i].flags & TE_ROUTE_BASIC_AUTH)
+              || !match_pattern (routes[i].pattern, bare, NULL))
+            continue;
+          p = bare;
+        }
+      if (allowed->len)
+        g_string_append (allowed, ", ");
+      g_string_append (allowed, routes[i].method);
+      if (found == NULL && strcmp (routes[i].method, method) == 0)
+        {
+          found = &routes[i];
+          match_pattern (routes[i].pattern, p, id);
+        }
+    }
   return found;
 }
 
@@ -675,12 +706,25 @@ _te_route_transmission (TeCall *call)
   g_task_run_in_thread (task, basic_thread);
 }
 
+static gboolean
+rpc_close_requested_cb (TeTransmissionRpc *rpc,
+                        TeService         *self)
+{
+  gboolean handled = FALSE;
+
+  g_signal_emit (self, signals[SIGNAL_CLOSE_REQUESTED], 0, &handled);
+  return handled;
+}
+
 void
 _te_service_handle_transmission (TeService         *self,
                                  SoupServerMessage *msg)
 {
   if (self->rpc == NULL)
-    self->rpc = te_transmission_rpc_new (self->engine);
+    {
+      self->rpc = te_transmission_rpc_new (self->engine);
+      g_signal_connect_object (self->rpc, "close-requested", G_CALLBACK (rpc_close_requested_cb), self, 0);
+    }
   te_transmission_rpc_handle (self->rpc, msg);
 }
 
