@@ -9,7 +9,6 @@
 
 #include "te-application-private.h"
 #include "te-preferences.h"
-#include "te-profile.h"
 #include "te-window.h"
 
 /* One process, one engine, one window. A second `torrentedge FILE` hands its
@@ -89,11 +88,7 @@ get_window (TeApplication *self)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
   if (window == NULL)
-    {
-      window = GTK_WINDOW (te_window_new (self));
-      if (g_getenv ("TE_APP_PROFILE") != NULL)
-        te_profile_attach (GTK_WIDGET (window));
-    }
+    window = GTK_WINDOW (te_window_new (self));
   return TE_WINDOW (window);
 }
 

@@ -8,7 +8,8 @@
 #include "te-screenshot.h"
 
 /* A widget as it is on screen now, rendered with its window's renderer:
- * the screenshots of the metainfo and the GUI tests' checks of what is shown. */
+ * the screenshots of the metainfo and the GUI tests' checks of what is shown.
+ * Built for the tests only: the installed app carries none of it. */
 
 /**
  * te_screenshot_widget:
@@ -48,25 +49,4 @@ te_screenshot_widget (GtkWidget  *widget,
       return NULL;
     }
   return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
-/**
- * te_screenshot_save:
- * @path: where to write the PNG
- */
-gboolean
-te_screenshot_save (GtkWidget   *widget,
-                    const char  *path,
-                    GError     **error)
-{
-  g_autoptr(GdkTexture) texture = te_screenshot_widget (widget, error);
-
-  if (texture == NULL)
-    return FALSE;
-  if (!gdk_texture_save_to_png (texture, path))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot write %s", path);
-      return FALSE;
-    }
-  return TRUE;
 }

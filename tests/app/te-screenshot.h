@@ -5,6 +5,7 @@
 
 G_BEGIN_DECLS
 
-void te_profile_attach (GtkWidget *window);
+GdkTexture *te_screenshot_widget (GtkWidget   *widget,
+                                  GError     **error);
 
 G_END_DECLS

@@ -2,18 +2,21 @@
 #define G_LOG_DOMAIN "te-profile"
 
 #include "config.h"
+#include "config-app.h"
 
+#include <glib/gi18n.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "te-application.h"
-#include "te-profile.h"
+#include "te-fd-budget.h"
 #include "te-window.h"
 
-/* TE_APP_PROFILE=1: measures the app for bench/ui. Prints to stderr, one
- * JSON object a line:
+/* torrentedge-profile, the app as bench/ui measures it (built for the tests
+ * only, never installed). Prints to stderr, one JSON object a line:
  *   {"event":"first-frame","ms":T}        since the process started
  *   {"event":"stall","ms":G,"phase":P}    a main-loop gap over 20 ms
  *   {"event":"summary","phase":P,"frames":N,"max_frame_gap_ms":F,
@@ -167,14 +170,9 @@ profile_free (gpointer data)
   g_free (p);
 }
 
-/**
- * te_profile_attach:
- * @window: the main window
- *
- * Starts measuring; the measurements end with the window.
- */
-void
-te_profile_attach (GtkWidget *window)
+/* Starts measuring; the measurements end with the window. */
+static void
+profile_attach (GtkWidget *window)
 {
   Profile *p = g_new0 (Profile, 1);
   const char *every = g_getenv ("TE_APP_PROFILE_SECONDS");
@@ -192,4 +190,34 @@ te_profile_attach (GtkWidget *window)
   gtk_widget_add_tick_callback (window, frame_cb, p, NULL);
   p->tick_id = g_timeout_add_full (G_PRIORITY_DEFAULT, TICK_MS, tick_cb, p, NULL);
   g_object_set_data_full (G_OBJECT (window), "te-profile", p, profile_free);
+}
+
+static void
+window_added_cb (GtkApplication *app,
+                 GtkWindow      *window,
+                 gpointer        user_data)
+{
+  if (TE_IS_WINDOW (window) && g_object_get_data (G_OBJECT (window), "te-profile") == NULL)
+    profile_attach (GTK_WIDGET (window));
+}
+
+/* As src/app/main.c, measuring every main window. */
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(TeApplication) app = NULL;
+  int status;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  te_fd_budget_raise_limit ();
+
+  g_set_application_name (_("TorrentEdge"));
+  app = te_application_new ();
+  g_signal_connect (app, "window-added", G_CALLBACK (window_added_cb), NULL);
+  status = g_application_run (G_APPLICATION (app), argc, argv);
+  return status != 0 ? status : te_application_get_exit_status (app);
 }
