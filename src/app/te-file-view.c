@@ -7,6 +7,7 @@
 
 #include "te-file-node.h"
 #include "te-file-view.h"
+#include "te-format.h"
 
 /* A torrent's files as a tree (GtkTreeListModel over TeFileNode): a check
  * box for wanted, the size, the progress and a priority. Used by the add
@@ -188,8 +189,12 @@ static void
 priority_setup_cb (GtkSignalListItemFactory *factory,
                    GtkListItem              *item)
 {
-  const char *names[] = { _("High"), _("Normal"), _("Low"), NULL };
-  GtkWidget *dropdown = gtk_drop_down_new_from_strings (names);
+  const char *names[G_N_ELEMENTS (priorities) + 1] = { NULL };
+  GtkWidget *dropdown;
+
+  for (guint i = 0; i < G_N_ELEMENTS (priorities); i++)
+    names[i] = te_format_priority (priorities[i]);
+  dropdown = gtk_drop_down_new_from_strings (names);
 
   gtk_widget_add_css_class (dropdown, "flat");
   gtk_widget_set_tooltip_text (dropdown, _("Priority"));

@@ -448,16 +448,3 @@ te_announcer_set_attempt_timeout_ms (TeAnnouncer *self,
 
   self->attempt_timeout_ms = ms > 0 ? ms : TE_ANNOUNCER_DEFAULT_ATTEMPT_TIMEOUT_MS;
 }
-
-/**
- * te_announcer_set_stop_timeout_ms:
- * @ms: how long each `stopped` announce may take (default 5000)
- */
-void
-te_announcer_set_stop_timeout_ms (TeAnnouncer *self,
-                                  guint        ms)
-{
-  g_return_if_fail (TE_IS_ANNOUNCER (self));
-
-  self->stop_timeout_ms = ms > 0 ? ms : TE_ANNOUNCER_DEFAULT_STOP_TIMEOUT_MS;
-}

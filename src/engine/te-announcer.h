@@ -66,7 +66,5 @@ void         te_announcer_set_backoff_base_ms (TeAnnouncer  *self,
                                                guint         ms);
 void         te_announcer_set_attempt_timeout_ms (TeAnnouncer *self,
                                                   guint        ms);
-void         te_announcer_set_stop_timeout_ms (TeAnnouncer  *self,
-                                               guint         ms);
 
 G_END_DECLS

@@ -149,14 +149,6 @@ te_creator_set_comment (TeCreator  *self,
 }
 
 void
-te_creator_set_created_by (TeCreator  *self,
-                           const char *created_by)
-{
-  g_free (self->created_by);
-  self->created_by = g_strdup (created_by);
-}
-
-void
 te_creator_set_source (TeCreator  *self,
                        const char *source)
 {

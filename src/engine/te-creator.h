@@ -47,8 +47,6 @@ void       te_creator_set_private       (TeCreator           *self,
                                          gboolean             private_);
 void       te_creator_set_comment       (TeCreator           *self,
                                          const char          *comment);
-void       te_creator_set_created_by    (TeCreator           *self,
-                                         const char          *created_by);
 void       te_creator_set_source        (TeCreator           *self,
                                          const char          *source);
 void       te_creator_set_creation_date (TeCreator           *self,

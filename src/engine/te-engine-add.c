@@ -135,19 +135,6 @@ te_engine_add_torrent_bytes (TeEngine           *self,
   return te_engine_add_torrent_full (self, meta, options, NULL, error);
 }
 
-TeTorrent *
-te_engine_add_torrent_file (TeEngine           *self,
-                            const char         *path,
-                            const TeAddOptions *options,
-                            GError            **error)
-{
-  g_autoptr(TeMetainfo) meta = te_metainfo_new_from_file (path, error);
-
-  if (meta == NULL)
-    return NULL;
-  return te_engine_add_torrent_full (self, meta, options, NULL, error);
-}
-
 /**
  * te_engine_add_magnet_full:
  *

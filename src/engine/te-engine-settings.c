@@ -127,27 +127,3 @@ te_engine_get_alt_speed (TeEngine *self)
   return self->settings.alt_speed_enabled;
 }
 
-void
-te_engine_set_max_active (TeEngine *self,
-                          guint     downloads,
-                          guint     seeds)
-{
-  g_return_if_fail (TE_IS_ENGINE (self));
-
-  self->settings.max_active_downloads = downloads;
-  self->settings.max_active_seeds = seeds;
-  te_queue_manager_set_limits (self->queue, downloads, seeds);
-  changed (self);
-}
-
-void
-te_engine_set_seed_limits (TeEngine *self,
-                           double    ratio,
-                           guint64   seed_time_ms)
-{
-  g_return_if_fail (TE_IS_ENGINE (self));
-
-  self->settings.seed_ratio_limit = ratio;
-  self->settings.seed_time_limit_ms = seed_time_ms;
-  changed (self);
-}

@@ -619,13 +619,6 @@ te_engine_remove (TeEngine  *self,
   g_object_unref (torrent);
 }
 
-void
-te_engine_remove_torrent (TeEngine  *self,
-                          TeTorrent *torrent)
-{
-  te_engine_remove (self, torrent, FALSE);
-}
-
 /**
  * te_engine_get_torrents:
  *

@@ -100,10 +100,6 @@ TeTorrent    *te_engine_add_torrent_bytes (TeEngine             *self,
                                          GBytes                 *bytes,
                                          const TeAddOptions     *options,
                                          GError                **error);
-TeTorrent    *te_engine_add_torrent_file (TeEngine              *self,
-                                         const char             *path,
-                                         const TeAddOptions     *options,
-                                         GError                **error);
 TeTorrent    *te_engine_add_magnet_full (TeEngine               *self,
                                          TeMagnet               *magnet,
                                          const TeAddOptions     *options,
@@ -115,8 +111,6 @@ TeTorrent    *te_engine_add_magnet_uri  (TeEngine               *self,
 void          te_engine_remove          (TeEngine               *self,
                                          TeTorrent              *torrent,
                                          gboolean                delete_data);
-void          te_engine_remove_torrent  (TeEngine               *self,
-                                         TeTorrent              *torrent);
 TeTorrent    *te_engine_find_torrent    (TeEngine               *self,
                                          const char             *id);
 GPtrArray    *te_engine_get_torrents    (TeEngine               *self);
@@ -127,12 +121,6 @@ void          te_engine_set_queue_position (TeEngine            *self,
 void          te_engine_set_priority    (TeEngine               *self,
                                          TeTorrent              *torrent,
                                          int                     priority);
-void          te_engine_set_max_active  (TeEngine               *self,
-                                         guint                   downloads,
-                                         guint                   seeds);
-void          te_engine_set_seed_limits (TeEngine               *self,
-                                         double                  ratio,
-                                         guint64                 seed_time_ms);
 void          te_engine_get_stats       (TeEngine               *self,
                                          TeEngineStats          *stats);
 void          te_engine_move_storage_async (TeEngine            *self,

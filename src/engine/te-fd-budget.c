@@ -150,19 +150,6 @@ te_fd_budget_get_peers (void)
   return b.peers;
 }
 
-/**
- * te_fd_errno_is_exhaustion:
- * @errsv: an `errno` value
- *
- * Returns: whether it means the process or the system is out of descriptors
- *   or of the memory for one: a condition to wait out, not a failure
- */
-gboolean
-te_fd_errno_is_exhaustion (int errsv)
-{
-  return errsv == EMFILE || errsv == ENFILE || errsv == ENOBUFS || errsv == ENOMEM;
-}
-
 void
 _te_fd_budget_reload (void)
 {

@@ -30,7 +30,6 @@ void     te_fd_budget_get           (TeFdBudget *budget);
 guint    te_fd_budget_get_api       (void);
 guint    te_fd_budget_get_files     (void);
 guint    te_fd_budget_get_peers     (void);
-gboolean te_fd_errno_is_exhaustion  (int         errsv);
 
 /* Tests: read the limit again after changing it. */
 void     _te_fd_budget_reload       (void);

@@ -44,7 +44,6 @@ struct _TeListener
   guint                 backoff_min_ms;
   guint                 backoff_max_ms;
   guint                 log_interval_ms;
-  guint                 stalls;         /* accepts that ran out, in all */
   guint                 unlogged;       /* of them, since the last message */
   gint64                logged_at;
 };
@@ -124,7 +123,6 @@ stall (TeListener *self,
 {
   gint64 now = g_get_monotonic_time ();
 
-  self->stalls++;
   self->unlogged++;
   self->backoff_ms = self->backoff_ms ? MIN (self->backoff_ms * 2, self->backoff_max_ms)
                                       : self->backoff_min_ms;
@@ -363,17 +361,6 @@ guint16
 te_listener_get_port (TeListener *self)
 {
   return self->port;
-}
-
-/**
- * te_listener_get_stalls:
- *
- * Returns: how many times an accept found no descriptor left
- */
-guint
-te_listener_get_stalls (TeListener *self)
-{
-  return self->stalls;
 }
 
 void

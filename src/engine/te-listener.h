@@ -35,7 +35,6 @@ gboolean    te_listener_add_any     (TeListener            *self,
                                      guint16                port,
                                      GError               **error);
 guint16     te_listener_get_port    (TeListener            *self);
-guint       te_listener_get_stalls  (TeListener            *self);
 
 /* Tests: the first and the longest wait after running out of descriptors,
  * and the least time between two log messages about it. */

@@ -98,8 +98,6 @@ struct _TePeer
   gboolean             in_dispatch;
   gboolean             no_descriptors;
   gint64               last_received;
-  guint64              bytes_received;
-  guint64              bytes_sent;
 };
 
 G_DEFINE_FINAL_TYPE (TePeer, te_peer, G_TYPE_OBJECT)
@@ -248,7 +246,6 @@ flush (TePeer *self)
           return;
         }
       buf_consume (&self->out, (gsize) n);
-      self->bytes_sent += (guint64) n;
     }
   update_watches (self);
 
@@ -359,7 +356,6 @@ in_cb (GSocket      *socket,
           break;
         }
       self->in.tail += (gsize) n;
-      self->bytes_received += (guint64) n;
       self->last_received = g_get_monotonic_time ();
       budget -= MIN (budget, (gsize) n);
       if (!process_input (self))
@@ -617,18 +613,6 @@ gsize
 te_peer_get_send_queue (TePeer *self)
 {
   return buf_len (&self->out);
-}
-
-guint64
-te_peer_get_bytes_received (TePeer *self)
-{
-  return self->bytes_received;
-}
-
-guint64
-te_peer_get_bytes_sent (TePeer *self)
-{
-  return self->bytes_sent;
 }
 
 /* Sending: write into the buffer, then try the socket at once. While a message

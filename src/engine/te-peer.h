@@ -69,8 +69,6 @@ void            te_peer_set_read_paused     (TePeer              *self,
                                              gboolean             paused);
 gint64          te_peer_get_last_received   (TePeer              *self);
 gsize           te_peer_get_send_queue      (TePeer              *self);
-guint64         te_peer_get_bytes_received  (TePeer              *self);
-guint64         te_peer_get_bytes_sent      (TePeer              *self);
 
 void            te_peer_send_simple         (TePeer              *self,
                                              TeWireId             id);

@@ -76,12 +76,6 @@ te_storage_get_metainfo (TeStorage *self)
   return self->metainfo;
 }
 
-const char *
-te_storage_get_save_path (TeStorage *self)
-{
-  return self->save_path;
-}
-
 char *
 te_storage_dup_file_path (TeStorage *self,
                           guint      file_index)

@@ -64,7 +64,6 @@ TeStorage       *te_storage_new                 (TeMetainfo      *metainfo,
                                                  const char      *save_path,
                                                  TeStorageFlags   flags);
 TeMetainfo      *te_storage_get_metainfo        (TeStorage       *self);
-const char      *te_storage_get_save_path       (TeStorage       *self);
 char            *te_storage_dup_file_path       (TeStorage       *self,
                                                  guint            file_index);
 

@@ -315,17 +315,6 @@ te_torrent_dup_id (TeTorrent *self)
   return te_hex_encode (self->info_hash_v2, 32);
 }
 
-/**
- * te_torrent_get_info_hash:
- *
- * Returns: (nullable): the 20-byte v1 info-hash, `NULL` for v2-only torrents
- */
-const guint8 *
-te_torrent_get_info_hash (TeTorrent *self)
-{
-  return self->has_v1_hash ? self->info_hash : NULL;
-}
-
 const guint8 *
 te_torrent_get_info_hash_v2 (TeTorrent *self)
 {

@@ -137,7 +137,6 @@ const char     *te_torrent_get_save_path    (TeTorrent            *self);
 const GError   *te_torrent_get_error        (TeTorrent            *self);
 const TeErrorEvent *te_torrent_get_error_event (TeTorrent         *self);
 char           *te_torrent_dup_id           (TeTorrent            *self);
-const guint8   *te_torrent_get_info_hash    (TeTorrent            *self);
 const guint8   *te_torrent_get_info_hash_v2 (TeTorrent            *self);
 guint64         te_torrent_get_total_size   (TeTorrent            *self);
 double          te_torrent_get_progress     (TeTorrent            *self);
