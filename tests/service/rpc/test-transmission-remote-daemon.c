@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "te-test-utils.h"
 
@@ -111,6 +112,13 @@ waited_cb (GObject      *source,
   f->exited = TRUE;
 }
 
+/* A failed assertion aborts the test: the daemon must not outlive it. */
+static void
+child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 daemon_start (Fixture *f)
 {
@@ -125,6 +133,7 @@ daemon_start (Fixture *f)
   g_subprocess_launcher_setenv (launcher, "RPC_PORT", api_port, TRUE);
   g_subprocess_launcher_setenv (launcher, "RPC_USERNAME", "user", TRUE);
   g_subprocess_launcher_setenv (launcher, "RPC_PASSWORD", "secret", TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   f->exited = FALSE;
   f->proc = g_subprocess_launcher_spawn (launcher, &error, te_test_cli_path (), "daemon",
                                          "--state-dir", f->state, "--port", peer_port, NULL);
