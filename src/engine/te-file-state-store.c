@@ -773,9 +773,3 @@ te_file_state_store_new (const char *directory)
   self->pool = g_thread_pool_new (drain, self, 1, FALSE, NULL);
   return self;
 }
-
-const char *
-te_file_state_store_get_directory (TeFileStateStore *self)
-{
-  return self->directory;
-}

@@ -11,6 +11,5 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TeFileStateStore, te_file_state_store, TE, FILE_STATE_STORE, GObject)
 
 TeFileStateStore *te_file_state_store_new      (const char       *directory);
-const char       *te_file_state_store_get_directory (TeFileStateStore *self);
 
 G_END_DECLS

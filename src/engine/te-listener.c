@@ -362,14 +362,3 @@ te_listener_get_port (TeListener *self)
 {
   return self->port;
 }
-
-void
-_te_listener_set_backoff (TeListener *self,
-                          guint       min_ms,
-                          guint       max_ms,
-                          guint       log_interval_ms)
-{
-  self->backoff_min_ms = MAX (min_ms, 1);
-  self->backoff_max_ms = MAX (max_ms, self->backoff_min_ms);
-  self->log_interval_ms = log_interval_ms;
-}

@@ -36,13 +36,6 @@ gboolean    te_listener_add_any     (TeListener            *self,
                                      GError               **error);
 guint16     te_listener_get_port    (TeListener            *self);
 
-/* Tests: the first and the longest wait after running out of descriptors,
- * and the least time between two log messages about it. */
-void        _te_listener_set_backoff (TeListener           *self,
-                                      guint                 min_ms,
-                                      guint                 max_ms,
-                                      guint                 log_interval_ms);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TeListener, te_listener_free)
 
 G_END_DECLS
