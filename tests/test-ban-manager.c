@@ -111,32 +111,6 @@ test_bounded (void)
   g_assert_cmpuint (te_ban_manager_get_strikes (m, "10.1.0.99", T0 + 1000), ==, 1);
 }
 
-static void
-test_piece_blame (void)
-{
-  g_autoptr(TePieceBlame) b = te_piece_blame_new ();
-  const char *alice = g_intern_static_string ("192.0.2.1");
-  const char *bob = g_intern_static_string ("192.0.2.2");
-  gpointer peers[4];
-
-  g_assert_cmpuint (te_piece_blame_take (b, 0, peers, 4), ==, 0);
-  te_piece_blame_add (b, 0, (gpointer) alice);
-  te_piece_blame_add (b, 0, (gpointer) bob);
-  te_piece_blame_add (b, 0, (gpointer) alice);
-  te_piece_blame_add (b, 7, (gpointer) bob);
-
-  g_assert_cmpuint (te_piece_blame_take (b, 0, peers, 4), ==, 2);
-  g_assert_true (peers[0] == alice);
-  g_assert_true (peers[1] == bob);
-  g_assert_cmpuint (te_piece_blame_take (b, 0, peers, 4), ==, 0);
-
-  te_piece_blame_add (b, 0, (gpointer) bob);
-  te_piece_blame_clear (b, 0);
-  g_assert_cmpuint (te_piece_blame_take (b, 0, peers, 4), ==, 0);
-  g_assert_cmpuint (te_piece_blame_take (b, 7, peers, 1), ==, 1);
-  g_assert_true (peers[0] == bob);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -148,7 +122,6 @@ main (int   argc,
   g_test_add_func ("/te/ban-manager/strikes-decay", test_strikes_decay);
   g_test_add_func ("/te/ban-manager/prune", test_prune);
   g_test_add_func ("/te/ban-manager/bounded", test_bounded);
-  g_test_add_func ("/te/ban-manager/piece-blame", test_piece_blame);
 
   return g_test_run ();
 }

@@ -36,27 +36,4 @@ void          te_ban_manager_prune       (TeBanManager  *m,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TeBanManager, te_ban_manager_free)
 
-/* Who sent the blocks of each piece in progress, to know whom to strike when a
- * piece fails its hash check. Peers are opaque keys compared by pointer; since
- * a piece often fails after some of its senders disconnected, pass an interned
- * address (g_intern_string()) rather than a connection object, which would
- * dangle. Memory is one small array per piece in progress with its distinct
- * contributors; te_piece_blame_clear() it when the piece verifies. How many
- * times a piece may fail is the caller's call, from te_picker_piece_failed(). */
-typedef struct _TePieceBlame TePieceBlame;
-
-TePieceBlame *te_piece_blame_new   (void);
-void          te_piece_blame_free  (TePieceBlame  *b);
-void          te_piece_blame_add   (TePieceBlame  *b,
-                                    guint          piece,
-                                    gpointer       peer);
-guint         te_piece_blame_take  (TePieceBlame  *b,
-                                    guint          piece,
-                                    gpointer      *peers_out,
-                                    guint          max);
-void          te_piece_blame_clear (TePieceBlame  *b,
-                                    guint          piece);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TePieceBlame, te_piece_blame_free)
-
 G_END_DECLS
