@@ -703,12 +703,6 @@ te_state_manager_new (TeEngine     *engine,
   return self;
 }
 
-TeStateStore *
-te_state_manager_get_store (TeStateManager *self)
-{
-  return self->store;
-}
-
 /**
  * te_state_manager_is_saved:
  *

@@ -13,7 +13,6 @@ G_DECLARE_FINAL_TYPE (TeStateManager, te_state_manager, TE, STATE_MANAGER, GObje
 
 TeStateManager *te_state_manager_new             (TeEngine         *engine,
                                                   TeStateStore     *store);
-TeStateStore   *te_state_manager_get_store       (TeStateManager   *self);
 gboolean        te_state_manager_is_saved        (TeStateManager   *self,
                                                   TeTorrent        *torrent);
 void            te_state_manager_restore_async   (TeStateManager   *self,

@@ -546,13 +546,6 @@ te_watch_folder_new (TeEngine    *engine,
   return g_steal_pointer (&self);
 }
 
-const char *
-te_watch_folder_get_path (TeWatchFolder *self)
-{
-  g_return_val_if_fail (TE_IS_WATCH_FOLDER (self), NULL);
-  return self->path;
-}
-
 /**
  * te_watch_folder_set_state_manager:
  * @manager: (nullable): the manager saving the engine's torrents

@@ -12,7 +12,6 @@ G_DECLARE_FINAL_TYPE (TeWatchFolder, te_watch_folder, TE, WATCH_FOLDER, GObject)
 TeWatchFolder *te_watch_folder_new      (TeEngine       *engine,
                                          const char     *path,
                                          GError        **error);
-const char    *te_watch_folder_get_path (TeWatchFolder  *self);
 gboolean       te_watch_folder_is_busy  (TeWatchFolder  *self);
 void           te_watch_folder_set_state_manager (TeWatchFolder  *self,
                                                   TeStateManager *manager);
