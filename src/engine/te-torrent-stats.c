@@ -539,6 +539,10 @@ te_torrent_dup_peers (TeTorrent *self)
         info->progress = 1.0;
       else if (slot->has && n > 0)
         info->progress = (double) te_bitfield_count (slot->has) / n;
+      info->am_choking = slot->am_choking;
+      info->am_interested = slot->am_interested;
+      info->peer_choking = slot->peer_choking;
+      info->peer_interested = slot->peer_interested;
 
       flags = g_string_new (NULL);
       if (slot->am_interested)

@@ -86,12 +86,18 @@ typedef struct {
  * @port: its port
  * @peer_id: its 20-byte id
  * @client: what it calls itself, or a name made from its peer id
- * @flags: Transmission-style letters: D/d downloading from it (d: it chokes
- *   us), U/u uploading to it (u: we choke it), O optimistic, S snubbed,
- *   I incoming, X from PEX, E encrypted, H from DHT, T uTP
+ * @flags: Transmission-style letters for what is true today: D/d we want
+ *   its data (d: it chokes us), U/u it wants ours (u: we choke it),
+ *   O optimistic unchoke, S snubbed, I incoming. Transmission's X (from PEX),
+ *   E (encrypted), H (from DHT) and T (uTP) are not set: the engine does not
+ *   record where a peer address came from, and has no encryption, DHT or uTP
  * @download_rate: bytes/s from it
  * @upload_rate: bytes/s to it
  * @progress: how much of the torrent it has, 0 to 1
+ * @am_choking: we choke it
+ * @am_interested: we want pieces it has
+ * @peer_choking: it chokes us
+ * @peer_interested: it wants pieces we have
  */
 typedef struct {
   char    *address;
@@ -102,6 +108,10 @@ typedef struct {
   guint64  download_rate;
   guint64  upload_rate;
   double   progress;
+  gboolean am_choking;
+  gboolean am_interested;
+  gboolean peer_choking;
+  gboolean peer_interested;
 } TePeerInfo;
 
 void te_file_info_free (TeFileInfo *info);

@@ -460,16 +460,19 @@ f_peers (Ctx *c)
 
       json_object_set_string_member (o, "address", p->address);
       json_object_set_string_member (o, "clientName", p->client);
-      json_object_set_boolean_member (o, "clientIsChoked", has_flag (p, 'd'));
-      json_object_set_boolean_member (o, "clientIsInterested", has_flag (p, 'd') || has_flag (p, 'D'));
+      /* The choke and interest fields come from the connection's state, not
+       * from the letters (which show a choke only when someone is interested).
+       * No encryption or uTP exists yet, so no peer is either. */
+      json_object_set_boolean_member (o, "clientIsChoked", p->peer_choking);
+      json_object_set_boolean_member (o, "clientIsInterested", p->am_interested);
       json_object_set_string_member (o, "flagStr", p->flags);
       json_object_set_boolean_member (o, "isDownloadingFrom", p->download_rate > 0);
-      json_object_set_boolean_member (o, "isEncrypted", has_flag (p, 'E'));
+      json_object_set_boolean_member (o, "isEncrypted", FALSE);
       json_object_set_boolean_member (o, "isIncoming", has_flag (p, 'I'));
       json_object_set_boolean_member (o, "isUploadingTo", p->upload_rate > 0);
-      json_object_set_boolean_member (o, "isUTP", has_flag (p, 'T'));
-      json_object_set_boolean_member (o, "peerIsChoked", !has_flag (p, 'U'));
-      json_object_set_boolean_member (o, "peerIsInterested", has_flag (p, 'u') || has_flag (p, 'U'));
+      json_object_set_boolean_member (o, "isUTP", FALSE);
+      json_object_set_boolean_member (o, "peerIsChoked", p->am_choking);
+      json_object_set_boolean_member (o, "peerIsInterested", p->peer_interested);
       json_object_set_int_member (o, "port", p->port);
       json_object_set_double_member (o, "progress", p->progress);
       json_object_set_int_member (o, "rateToClient", (gint64) p->download_rate);

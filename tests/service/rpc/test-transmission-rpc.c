@@ -726,6 +726,71 @@ test_malformed (Fixture       *f,
   g_assert_error (error, TE_TRANSMISSION_RPC_ERROR, TE_TRANSMISSION_RPC_ERROR_TOO_LARGE);
 }
 
+/* A peer's fields say what is true of the connection. Our seed serves a
+ * leecher that never has anything we want: it chokes us all along, which
+ * the letters do not show (they show a choke only when someone is
+ * interested), so the fields come from the connection's state. No
+ * encryption or uTP exists. */
+static void
+test_peers (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(TeEngine) leecher = te_test_new_engine (0, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) our_address = g_inet_socket_address_new (lo, te_engine_get_port (f->engine));
+  g_autofree char *leech_dir = g_build_filename (f->dir, "leech", NULL);
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  TeTorrent *leech, *mine;
+  TePeerInfo *info;
+  JsonObject *peer;
+  const char *flags;
+
+  mine = te_engine_add_torrent (f->engine, f->meta, f->dir, &error);
+  g_assert_no_error (error);
+  te_test_wait_state (mine, TE_TORRENT_STATE_SEEDING);
+  leech = te_engine_add_torrent (leecher, f->meta, leech_dir, &error);
+  g_assert_no_error (error);
+  te_torrent_add_peer (leech, G_INET_SOCKET_ADDRESS (our_address));
+
+  for (;;)
+    {
+      g_clear_pointer (&infos, g_ptr_array_unref);
+      infos = te_torrent_dup_peers (mine);
+      if (infos->len == 1)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  info = g_ptr_array_index (infos, 0);
+  /* Read at the same turn of the main loop as @infos. */
+  answer = rpc (f, "{'method':'torrent-get','arguments':{'fields':['peers']}}");
+  assert_success (answer);
+  peer = json_array_get_object_element (json_object_get_array_member (
+           json_array_get_object_element (json_object_get_array_member (args_of (answer), "torrents"), 0),
+           "peers"), 0);
+  g_test_message ("flags “%s”: am_choking %d am_interested %d peer_choking %d peer_interested %d",
+                  info->flags, info->am_choking, info->am_interested, info->peer_choking, info->peer_interested);
+  g_assert_false (info->am_interested);
+  g_assert_true (info->peer_choking);
+  g_assert_true (json_object_get_boolean_member (peer, "clientIsChoked"));
+  g_assert_false (json_object_get_boolean_member (peer, "clientIsInterested"));
+  g_assert_cmpint (json_object_get_boolean_member (peer, "peerIsChoked"), ==, info->am_choking);
+  g_assert_cmpint (json_object_get_boolean_member (peer, "peerIsInterested"), ==, info->peer_interested);
+  g_assert_false (json_object_get_boolean_member (peer, "isEncrypted"));
+  g_assert_false (json_object_get_boolean_member (peer, "isUTP"));
+  g_assert_true (json_object_get_boolean_member (peer, "isIncoming"));
+  flags = json_object_get_string_member (peer, "flagStr");
+  g_assert_cmpstr (flags, ==, info->flags);
+  g_assert_null (strpbrk (flags, "XEHT"));
+
+  te_test_wait_state (leech, TE_TORRENT_STATE_SEEDING);
+  te_engine_stop (leecher);
+  te_test_finalize_object (g_steal_pointer (&leecher));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -745,6 +810,7 @@ main (int   argc,
   ADD ("magnet", test_magnet);
   ADD ("add-sources", test_add_sources);
   ADD ("malformed", test_malformed);
+  ADD ("peers", test_peers);
 #undef ADD
 
   return g_test_run ();
