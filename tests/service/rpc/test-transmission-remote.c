@@ -4,13 +4,16 @@
 #include <string.h>
 #include <libsoup/soup.h>
 
+#include "te-auth.h"
 #include "te-engine.h"
+#include "te-service.h"
 #include "te-test-utils.h"
 #include "te-torrent.h"
-#include "te-transmission-rpc.h"
 
-/* Debian's transmission-remote (3.00) against the endpoint on a loopback
- * SoupServer, each command checked on the engine, not only in its output. */
+/* Debian's transmission-remote (3.00) against the service on loopback, with
+ * its router and its basic authentication, in the form people type
+ * ("transmission-remote HOST:PORT", which posts to /transmission/rpc/);
+ * each command checked on the engine, not only in its output. */
 
 #define PIECE (32 * 1024)
 #define REMOTE "transmission-remote"
@@ -21,32 +24,12 @@ typedef struct {
   char              *torrent_path;  /* dir/payload.torrent */
   TeMetainfo        *meta;
   TeEngine          *engine;
-  TeTransmissionRpc *rpc;
-  SoupServer        *server;
+  TeService         *service;
+  gboolean           auth_test;     /* the test passes --auth itself */
   char              *address;       /* 127.0.0.1:port */
 } Fixture;
 
-static void
-rpc_cb (SoupServer        *server,
-        SoupServerMessage *msg,
-        const char        *path,
-        GHashTable        *query,
-        gpointer           user_data)
-{
-  Fixture *f = user_data;
-
-  te_transmission_rpc_handle (f->rpc, msg);
-}
-
-static gboolean
-auth_cb (SoupAuthDomain    *domain,
-         SoupServerMessage *msg,
-         const char        *username,
-         const char        *password,
-         gpointer           user_data)
-{
-  return g_strcmp0 (username, "user") == 0 && g_strcmp0 (password, "secret") == 0;
-}
+#define CREDENTIALS "user:secret"
 
 static void
 fixture_setup (Fixture       *f,
@@ -54,7 +37,7 @@ fixture_setup (Fixture       *f,
 {
   g_autofree char *a = NULL, *b = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSList) uris = NULL;
+  TeServiceConfig config;
   GBytes *bytes;
 
   g_assert_true (te_test_have_program (REMOTE));
@@ -83,37 +66,30 @@ fixture_setup (Fixture       *f,
     te_engine_set_settings (f->engine, &settings);
     te_engine_settings_clear (&settings);
   }
-  f->rpc = te_transmission_rpc_new (f->engine);
-  f->server = soup_server_new (NULL, NULL);
-  if (GPOINTER_TO_INT (data))
-    {
-      g_autoptr(SoupAuthDomain) domain = soup_auth_domain_basic_new ("realm", "TorrentEdge", NULL);
-
-      soup_auth_domain_basic_set_auth_callback (domain, auth_cb, NULL, NULL);
-      soup_auth_domain_add_path (domain, "/transmission");
-      soup_server_add_auth_domain (f->server, domain);
-    }
-  soup_server_add_handler (f->server, "/transmission/rpc", rpc_cb, f, NULL);
-  g_assert_true (soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  f->auth_test = GPOINTER_TO_INT (data);
+  te_service_config_init (&config);
+  config.port = 0;
+  config.username = g_strdup ("user");
+  config.password_hash = te_auth_hash_password ("secret");
+  f->service = te_service_new (f->engine, &config);
+  te_service_config_clear (&config);
+  g_assert_true (te_service_start (f->service, &error));
   g_assert_no_error (error);
-  uris = soup_server_get_uris (f->server);
-  f->address = g_strdup_printf ("127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+  f->address = g_strdup_printf ("127.0.0.1:%u", te_service_get_port (f->service));
 }
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  soup_server_disconnect (f->server);
-  g_assert_finalize_object (g_steal_pointer (&f->server));
+  te_service_stop (f->service);
+  g_assert_finalize_object (g_steal_pointer (&f->service));
   GPtrArray *torrents = te_engine_get_torrents (f->engine);
 
   /* A data check still running when the engine goes would outlive it. */
   for (guint i = 0; i < torrents->len; i++)
     while (te_torrent_get_state (g_ptr_array_index (torrents, i)) == TE_TORRENT_STATE_CHECKING)
       g_main_context_iteration (NULL, TRUE);
-  g_assert_finalize_object (g_steal_pointer (&f->rpc));
   te_engine_stop (f->engine);
   te_test_finalize_object (g_steal_pointer (&f->engine));
   g_clear_object (&f->meta);
@@ -169,6 +145,11 @@ remote (Fixture     *f,
 
   g_ptr_array_add (argv, (char *) REMOTE);
   g_ptr_array_add (argv, f->address);
+  if (!f->auth_test)
+    {
+      g_ptr_array_add (argv, (char *) "--auth");
+      g_ptr_array_add (argv, (char *) CREDENTIALS);
+    }
   va_start (args, first);
   for (const char *arg = first; arg; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (char *) arg);
@@ -268,13 +249,20 @@ test_handshake (Fixture       *f,
   g_autoptr(GBytes) request = g_bytes_new_static ("{\"method\":\"session-get\",\"tag\":3}", 32);
   g_autoptr(GBytes) bad = g_bytes_new_static ("{\"method\":", 10);
   g_autoptr(GBytes) body = NULL, bad_body = NULL;
+  g_autofree char *basic = g_base64_encode ((const guchar *) CREDENTIALS, strlen (CREDENTIALS));
+  g_autofree char *authorization = g_strconcat ("Basic ", basic, NULL);
+  SoupMessage *all[] = { first, second, get, garbage };
   const char *id;
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    soup_message_headers_append (soup_message_get_request_headers (all[i]), "Authorization", authorization);
 
   soup_message_set_request_body_from_bytes (first, "application/json", request);
   g_bytes_unref (send (session, first));
   g_assert_cmpuint (soup_message_get_status (first), ==, SOUP_STATUS_CONFLICT);
   id = soup_message_headers_get_one (soup_message_get_response_headers (first), "X-Transmission-Session-Id");
-  g_assert_cmpstr (id, ==, te_transmission_rpc_get_session_id (f->rpc));
+  g_assert_nonnull (id);
+  g_assert_cmpuint (strlen (id), >, 0);
 
   soup_message_set_request_body_from_bytes (second, "application/json", request);
   soup_message_headers_append (soup_message_get_request_headers (second), "X-Transmission-Session-Id", id);
