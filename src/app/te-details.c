@@ -258,17 +258,6 @@ te_details_get_peers (TeDetails *self)
   return G_LIST_MODEL (self->peers);
 }
 
-/**
- * te_details_get_trackers:
- *
- * Returns: (transfer none): the trackers table's rows, as last refreshed
- */
-GListModel *
-te_details_get_trackers (TeDetails *self)
-{
-  return G_LIST_MODEL (self->trackers);
-}
-
 static void
 te_details_map (GtkWidget *widget)
 {

@@ -18,6 +18,5 @@ TeTorrent  *te_details_get_torrent (TeDetails  *self);
 void        te_details_show_page   (TeDetails  *self,
                                     const char *name);
 GListModel *te_details_get_peers   (TeDetails  *self);
-GListModel *te_details_get_trackers (TeDetails *self);
 
 G_END_DECLS

@@ -71,19 +71,6 @@ te_window_get_model (TeWindow *self)
 }
 
 /**
- * te_window_get_selected:
- *
- * Returns: (transfer none) (nullable): the torrent the details show
- */
-TeTorrent *
-te_window_get_selected (TeWindow *self)
-{
-  g_return_val_if_fail (TE_IS_WINDOW (self), NULL);
-
-  return self->selected;
-}
-
-/**
  * te_window_get_part:
  * @name: "list", "scroller", "details", "dashboard" or "swarm"
  *

@@ -23,7 +23,6 @@ void        te_window_show_error      (TeWindow       *self,
 gboolean    te_window_select_torrent  (TeWindow       *self,
                                        const char     *id);
 GListModel *te_window_get_model       (TeWindow       *self);
-TeTorrent  *te_window_get_selected    (TeWindow       *self);
 GtkWidget  *te_window_get_part        (TeWindow       *self,
                                        const char     *name);
 void        te_window_show_page       (TeWindow       *self,
