@@ -23,9 +23,8 @@
  * for all of a storage's descriptors by te_storage_check_open_files(). */
 #define VALIDATE_US G_USEC_PER_SEC
 
-static GMutex cache_lock;           /* guards lru, cache_limit and every open_files */
+static GMutex cache_lock;           /* guards lru and every open_files */
 static GQueue lru = G_QUEUE_INIT;   /* cached TeOpenFiles; retired ones are not in it */
-static guint  cache_limit;          /* 0: see default_limit() */
 
 static void
 open_file_free (TeOpenFile *of)
@@ -54,40 +53,12 @@ uncache_locked (TeOpenFile  *of,
     of->retired = TRUE;
 }
 
-/* Unless told otherwise, never more than the descriptor budget's share for
- * data files: peers and the remote API need descriptors too. */
+/* Never more than the descriptor budget's share for data files: peers and
+ * the remote API need descriptors too. */
 static guint
-default_limit (void)
+open_files_limit (void)
 {
   return MIN (TE_STORAGE_DEFAULT_MAX_OPEN_FILES, te_fd_budget_get_files ());
-}
-
-/**
- * te_storage_set_max_open_files:
- * @max: how many descriptors all storages of the process keep open between
- *   uses; 0 for the default (%TE_STORAGE_DEFAULT_MAX_OPEN_FILES, or the
- *   descriptor budget's share for files when that is less)
- *
- * Descriptors in use at the same time may exceed @max by one per worker
- * thread. Lowering the limit closes idle descriptors as they are next needed.
- */
-void
-te_storage_set_max_open_files (guint max)
-{
-  g_mutex_lock (&cache_lock);
-  cache_limit = max;
-  g_mutex_unlock (&cache_lock);
-}
-
-guint
-te_storage_get_max_open_files (void)
-{
-  guint max;
-
-  g_mutex_lock (&cache_lock);
-  max = cache_limit;
-  g_mutex_unlock (&cache_lock);
-  return max ? max : default_limit ();
 }
 
 /* With cache_lock held: makes room for one more under @limit. */
@@ -329,7 +300,7 @@ _te_storage_acquire (TeStorage *self,
   of->used_us = now;
   of->link.data = of;
 
-  limit = te_storage_get_max_open_files ();
+  limit = open_files_limit ();
   g_mutex_lock (&cache_lock);
   cached = g_hash_table_lookup (self->open_files, GUINT_TO_POINTER (index));
   if (cached != NULL && (cached->writable || !writable))

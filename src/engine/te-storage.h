@@ -34,8 +34,8 @@ typedef enum {
 } TeStorageError;
 
 /* Descriptors all storages of the process keep open between uses, unless
- * te_storage_set_max_open_files() says otherwise or the descriptor budget
- * (te-fd-budget.h) gives files less. */
+ * the descriptor budget (te-fd-budget.h) gives files less. Descriptors in use
+ * at the same time may exceed it by one per worker thread. */
 #define TE_STORAGE_DEFAULT_MAX_OPEN_FILES 128
 
 typedef enum {
@@ -91,8 +91,6 @@ gboolean         te_storage_has_open_files      (TeStorage       *self);
 gboolean         te_storage_check_open_files    (TeStorage       *self,
                                                  gint64           idle_us,
                                                  GError         **error);
-void             te_storage_set_max_open_files  (guint            max);
-guint            te_storage_get_max_open_files  (void);
 
 /* Asynchronous: the work runs on a worker thread, the callback on the caller's context. */
 void             te_storage_write_block_async   (TeStorage          *self,
