@@ -222,19 +222,6 @@ te_details_set_torrent (TeDetails *self,
 }
 
 /**
- * te_details_get_torrent:
- *
- * Returns: (transfer none) (nullable): the torrent shown
- */
-TeTorrent *
-te_details_get_torrent (TeDetails *self)
-{
-  g_return_val_if_fail (TE_IS_DETAILS (self), NULL);
-
-  return self->torrent;
-}
-
-/**
  * te_details_show_page:
  * @name: "overview", "files", "peers", "trackers" or "pieces"
  */

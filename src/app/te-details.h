@@ -14,7 +14,6 @@ void        te_details_set_engine  (TeDetails  *self,
                                     TeEngine   *engine);
 void        te_details_set_torrent (TeDetails  *self,
                                     TeTorrent  *torrent);
-TeTorrent  *te_details_get_torrent (TeDetails  *self);
 void        te_details_show_page   (TeDetails  *self,
                                     const char *name);
 GListModel *te_details_get_peers   (TeDetails  *self);
