@@ -24,7 +24,7 @@
  * window of its own. */
 
 #define PAYLOAD_SIZE   (24 * 1024 * 1024)
-#define SEED_RATE      "3000000"   /* bytes/s: the download lasts a few seconds */
+#define SEED_RATE      "2000000"   /* bytes/s: the download outlasts the screenshots (~6 s) */
 #define TIMEOUT_S      120
 
 typedef struct {
