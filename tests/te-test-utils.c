@@ -290,6 +290,27 @@ te_test_wait_state (TeTorrent      *torrent,
              te_torrent_state_to_string (state));
 }
 
+guint16
+te_test_free_port (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, &error);
+  guint16 port;
+
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, TRUE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (socket, NULL);
+  return port;
+}
+
 void
 te_test_wait_count (guint *count,
                     guint  n)

@@ -54,6 +54,8 @@ void        te_test_finalize_object (gpointer   object);
 
 /* Spins the thread-default main context until *@flag is set. */
 void        te_test_wait_for       (gboolean    *flag);
+/* A loopback TCP port nobody listens on, for a process started next to take. */
+guint16     te_test_free_port      (void);
 /* Spins the main context until *@count reaches @n; fails after a minute. */
 void        te_test_wait_count     (guint       *count,
                                     guint        n);

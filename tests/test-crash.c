@@ -310,28 +310,6 @@ read_state (const char *path,
 }
 
 
-/* A loopback port nobody listens on, for the daemon to take. */
-static guint16
-free_port (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, &error);
-  guint16 port;
-
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, TRUE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_socket_close (socket, NULL);
-  return port;
-}
-
 /* 15 % to 80 % of the pieces, in one band per kill so each lands later, and
  * always past what the last run recorded. */
 static guint
@@ -423,7 +401,7 @@ test_sigkill_resume (void)
   crash_relay_start (&c.relay, te_engine_get_port (engine));
   c.tracker.seeder_port = te_engine_get_port (engine);
   c.tracker.relay_port = c.relay.port;
-  c.daemon_port = free_port ();
+  c.daemon_port = te_test_free_port ();
 
   /* Added once, through the watch folder; every later run restores it. */
   save_bytes (watched, te_metainfo_get_torrent_bytes (meta));

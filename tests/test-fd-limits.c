@@ -44,25 +44,6 @@ child_setup (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
-/* A loopback port nobody listens on. */
-static guint16
-free_port (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, &error);
-
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, TRUE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 /* A blocking connection to 127.0.0.1:@port; NULL when it does not complete
  * within @timeout_s (a full accept queue). */
 static GSocket *
@@ -171,8 +152,8 @@ daemon_start (guint limit)
   d->err_path = g_build_filename (d->dir, "daemon.err", NULL);
   state = g_build_filename (d->dir, "state", NULL);
   downloads = g_build_filename (d->dir, "downloads", NULL);
-  d->peer_port = free_port ();
-  d->api_port = free_port ();
+  d->peer_port = te_test_free_port ();
+  d->api_port = te_test_free_port ();
   peer_port = g_strdup_printf ("%u", d->peer_port);
   api_port = g_strdup_printf ("%u", d->api_port);
 

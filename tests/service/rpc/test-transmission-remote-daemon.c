@@ -26,24 +26,6 @@ typedef struct {
   gboolean     exited;
 } Fixture;
 
-static guint16
-free_port (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, &error);
-
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, TRUE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 /* Runs transmission-remote 127.0.0.1:PORT --auth user:secret and the
  * arguments after @first; returns its exit status, its output in @out. */
 static int G_GNUC_NULL_TERMINATED
@@ -125,7 +107,7 @@ daemon_start (Fixture *f)
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_autoptr(GError) error = NULL;
   g_autofree char *api_port = g_strdup_printf ("%u", f->api_port);
-  g_autofree char *peer_port = g_strdup_printf ("%u", free_port ());
+  g_autofree char *peer_port = g_strdup_printf ("%u", te_test_free_port ());
   gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
   g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
@@ -196,7 +178,7 @@ fixture_setup (Fixture       *f,
   g_assert_true (g_file_set_contents (f->torrent_path, g_bytes_get_data (bytes, NULL),
                                       g_bytes_get_size (bytes), &error));
   g_assert_no_error (error);
-  f->api_port = free_port ();
+  f->api_port = te_test_free_port ();
   f->address = g_strdup_printf ("127.0.0.1:%u", f->api_port);
   daemon_start (f);
 }
