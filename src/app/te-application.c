@@ -6,8 +6,10 @@
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
+#include <locale.h>
 
 #include "te-application-private.h"
+#include "te-fd-budget.h"
 #include "te-preferences.h"
 #include "te-window.h"
 
@@ -15,6 +17,24 @@
  * files to the running instance over D-Bus (G_APPLICATION_HANDLES_OPEN). */
 
 G_DEFINE_FINAL_TYPE (TeApplication, te_application, ADW_TYPE_APPLICATION)
+
+/**
+ * te_application_prepare_process:
+ *
+ * What a process does before it makes its #TeApplication: locale and
+ * translations, the descriptor limit (peers, data files and the remote API
+ * all need descriptors) and the application's name.
+ */
+void
+te_application_prepare_process (void)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  te_fd_budget_raise_limit ();
+  g_set_application_name (_("TorrentEdge"));
+}
 
 TeApplication *
 te_application_new (void)

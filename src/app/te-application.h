@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 #define TE_TYPE_APPLICATION (te_application_get_type ())
 G_DECLARE_FINAL_TYPE (TeApplication, te_application, TE, APPLICATION, AdwApplication)
 
+void           te_application_prepare_process  (void);
 TeApplication *te_application_new              (void);
 TeEngine      *te_application_get_engine       (TeApplication *self);
 GSettings     *te_application_get_settings     (TeApplication *self);

@@ -5,14 +5,12 @@
 #include "config-app.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "te-application.h"
-#include "te-fd-budget.h"
 #include "te-window.h"
 
 /* torrentedge-profile, the app as bench/ui measures it (built for the tests
@@ -209,13 +207,7 @@ main (int    argc,
   g_autoptr(TeApplication) app = NULL;
   int status;
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  te_fd_budget_raise_limit ();
-
-  g_set_application_name (_("TorrentEdge"));
+  te_application_prepare_process ();
   app = te_application_new ();
   g_signal_connect (app, "window-added", G_CALLBACK (window_added_cb), NULL);
   status = g_application_run (G_APPLICATION (app), argc, argv);
